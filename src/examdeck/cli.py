@@ -1,0 +1,148 @@
+"""The `examdeck` command: a thin click layer over the library; the one place errors become exit codes.
+
+Exit codes: 0 success, 1 invalid input (every problem printed as path:line: field: message),
+2 usage error, 3 internal error (a bug in examdeck: please report it).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import InvalidSources, UsageError
+
+EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+DEFAULT_CARDS = Path("cards")
+
+
+class Ui:
+    """How much to say: -q prints only errors, -v adds each step."""
+
+    def __init__(self, verbosity: int) -> None:
+        self.verbosity = verbosity
+
+    def info(self, message: str) -> None:
+        if self.verbosity >= 0:
+            click.echo(message)
+
+    def warn(self, message: str) -> None:
+        if self.verbosity >= 0:
+            click.echo(f"warning: {message}", err=True)
+
+    def step(self, message: str) -> None:
+        if self.verbosity > 0:
+            click.echo(f"  {message}", err=True)
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into messages and exit codes; never show a traceback for bad input."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ui: Ui = click.get_current_context().obj or Ui(0)
+        try:
+            return command(*args, **kwargs)
+        except InvalidSources as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            count = len(exc.problems)
+            click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", err=True)
+            sys.exit(EXIT_INVALID)
+        except UsageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if ui.verbosity > 0:
+                traceback.print_exc()
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc} -- this is a bug in examdeck {__version__}; "
+                "please file an issue (run with -v for the traceback).",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+cards_dir_argument = click.argument(
+    "cards_dir", required=False, default=DEFAULT_CARDS, type=click.Path(path_type=Path, file_okay=False)
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="examdeck")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Print each step, and tracebacks of internal errors.")
+@click.pass_context
+def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+    """Turn exam card sources (YAML + Markdown + LaTeX) into Anki packages.
+
+    \b
+    Exit codes: 0 ok, 1 invalid input, 2 usage error, 3 internal error.
+    """
+    ctx.obj = Ui(-1 if quiet else (1 if verbose else 0))
+
+
+@main.command()
+@cards_dir_argument
+@click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Directory for the packages (<deck-key>.apkg).")
+@click.option("--figures-dir", default=Path("figures"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Where generated figures are kept; redrawn only when their code changes.")
+@click.option("--include-nullified", is_flag=True, help="Also ship questions nullified in the exam (tagged status::nullified).")
+@click.option("--include-drafts", is_flag=True, help="Also ship draft cards (tagged status::draft).")
+@click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
+@click.pass_obj
+@handle_errors
+def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nullified: bool, include_drafts: bool,
+          no_math_check: bool) -> None:
+    """Build one Anki package per deck under CARDS_DIR (default: cards).
+
+    \b
+    Example:
+      examdeck build                     # cards/* -> build/<deck-key>.apkg
+      examdeck build cards --out dist --include-nullified
+
+    Set SOURCE_DATE_EPOCH for a byte-reproducible release; without it the
+    package carries the current time, so re-importing updates students' notes.
+    """
+    from .pipeline import BuildOptions, build as run_build
+
+    options = BuildOptions(out_dir=out_dir, figures_dir=figures_dir, include_nullified=include_nullified,
+                           include_drafts=include_drafts, math_check=not no_math_check)
+    built, warnings = run_build(cards_dir, options, progress=ui.step)
+    for warning in warnings:
+        ui.warn(warning)
+    for package in built:
+        ui.info(f"wrote {package.path} ({package.note_count} notes, {package.media_count} media files)")
+
+
+@main.command()
+@cards_dir_argument
+@click.option("--no-math-check", is_flag=True, help="Validate without typesetting formulas.")
+@click.pass_obj
+@handle_errors
+def check(ui: Ui, cards_dir: Path, no_math_check: bool) -> None:
+    """Validate every card under CARDS_DIR without writing anything.
+
+    \b
+    Example:
+      examdeck check cards
+    """
+    from .pipeline import check as run_check
+
+    report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step)
+    for warning in report.warnings:
+        ui.warn(warning)
+    for checked in report.decks:
+        formulas = sum(len(r.formulas) for r in checked.rendered.values())
+        ui.info(f"{checked.deck.key}: {len(checked.deck.cards)} cards, {formulas} formulas: ok")

@@ -1,0 +1,380 @@
+"""Formula checks: MathJax 3.2.2 configured as in Anki, with a structural fallback.
+
+Only MathJax itself is a faithful judge of what Anki will typeset, so formulas go,
+in one batch, to the Node script ``mathjax/check.mjs`` (pinned ``mathjax-full``).
+When Node or the npm packages are missing, ``check_formulas`` falls back to
+``structural_errors`` and says so in ``MathCheckResult.warning``.
+``lint_formula`` flags what breaks a card in Anki even when the TeX is valid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "ENGINE_MATHJAX",
+    "ENGINE_STRUCTURAL",
+    "RUNNER_DIR_ENV",
+    "Formula",
+    "MathCheckResult",
+    "MathCheckUnavailable",
+    "cache_key",
+    "check_formulas",
+    "default_runner_dir",
+    "lint_formula",
+    "structural_errors",
+]
+
+MATHJAX_VERSION = "3.2.2"
+ENGINE_MATHJAX = f"mathjax-{MATHJAX_VERSION}"
+ENGINE_STRUCTURAL = "structural"
+RUNNER_DIR_ENV = "EXAMDECK_MATHJAX_DIR"
+RUNNER_SCRIPT = "check.mjs"
+
+
+class MathCheckUnavailable(RuntimeError):
+    """The MathJax runner started but did not produce verdicts."""
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One formula as Anki sees it: the TeX between the delimiters, and whether
+    it is display math (``\\[...\\]``) or inline (``\\(...\\)``)."""
+
+    tex: str
+    display: bool
+
+
+@dataclass(frozen=True)
+class MathCheckResult:
+    """Verdicts for a batch of formulas, in input order."""
+
+    errors: tuple[str | None, ...]
+    """One per input formula: the error message, or None when it typesets."""
+    engine: str
+    """``ENGINE_MATHJAX`` or ``ENGINE_STRUCTURAL``."""
+    warning: str | None
+    """One line saying why the check fell back to structural checks, else None."""
+
+
+def cache_key(formula: Formula) -> str:
+    """The verdict cache key of a formula: ``f"{display}:{tex}"``."""
+    return f"{formula.display}:{formula.tex}"
+
+
+def default_runner_dir() -> Path:
+    """``$EXAMDECK_MATHJAX_DIR``, else the repository's ``mathjax/`` directory."""
+    from_env = os.environ.get(RUNNER_DIR_ENV)
+    if from_env:
+        return Path(from_env)
+    # src/examdeck/mathcheck.py -> <repo>/mathjax
+    return Path(__file__).resolve().parent.parent.parent / "mathjax"
+
+
+def check_formulas(
+    formulas: Sequence[Formula],
+    *,
+    node: str | None = None,
+    runner_dir: Path | None = None,
+    cache: MutableMapping[str, str | None] | None = None,
+    timeout: float | None = None,
+) -> MathCheckResult:
+    """Typeset every formula with MathJax under Anki's configuration, in one Node process.
+
+    :param node: the Node executable (a name or a path); default ``node`` on PATH.
+    :param runner_dir: the directory holding ``check.mjs`` and its ``node_modules``;
+        default ``default_runner_dir()``.
+    :param cache: verdicts by ``cache_key``; formulas found there are not sent to
+        Node, and new MathJax verdicts are stored in it. Structural verdicts never are.
+    :param timeout: seconds for the Node process; default scales with the batch.
+    :raises MathCheckUnavailable: Node ran but failed, timed out or answered nonsense.
+    """
+    keys = [cache_key(f) for f in formulas]
+    known: dict[str, str | None] = {}
+    if cache is not None:
+        known = {key: cache[key] for key in keys if key in cache}
+    # dict.fromkeys: unique formulas, first-seen order (deterministic batches).
+    pending = [f for f in dict.fromkeys(formulas) if cache_key(f) not in known]
+    if not pending:
+        return MathCheckResult(tuple(known[k] for k in keys), ENGINE_MATHJAX, None)
+
+    runner = runner_dir if runner_dir is not None else default_runner_dir()
+    node_path = shutil.which(node or "node")
+    unavailable = _runner_problem(node_path, node or "node", runner)
+    if unavailable is not None:
+        return MathCheckResult(
+            tuple(_first(structural_errors(f.tex)) for f in formulas),
+            ENGINE_STRUCTURAL,
+            f"{unavailable}: formulas checked structurally only ({_setup_hint(runner, node_path)})",
+        )
+    assert node_path is not None  # _runner_problem said so
+
+    verdicts = _run_mathjax(node_path, runner, pending, timeout)
+    for formula, verdict in zip(pending, verdicts):
+        known[cache_key(formula)] = verdict
+        if cache is not None:
+            cache[cache_key(formula)] = verdict
+    return MathCheckResult(tuple(known[k] for k in keys), ENGINE_MATHJAX, None)
+
+
+def _runner_problem(node_path: str | None, node: str, runner: Path) -> str | None:
+    """Why the MathJax runner cannot be started, or None when it can."""
+    if node_path is None:
+        return f"{node} not found"
+    if not (runner / RUNNER_SCRIPT).is_file():
+        return f"MathJax runner {runner / RUNNER_SCRIPT} not found"
+    if not (runner / "node_modules" / "mathjax-full" / "package.json").is_file():
+        return f"MathJax is not installed in {runner / 'node_modules'}"
+    return None
+
+
+def _setup_hint(runner: Path, node_path: str | None) -> str:
+    npm = f"npm ci --prefix {_display_path(runner)}"
+    return f"run `{npm}`" if node_path else f"install Node.js and run `{npm}`"
+
+
+def _display_path(path: Path) -> str:
+    """``path`` relative to the working directory when under it, so the hint reads
+    ``npm ci --prefix mathjax`` from the repository root."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _run_mathjax(
+    node_path: str, runner: Path, formulas: Sequence[Formula], timeout: float | None
+) -> list[str | None]:
+    payload = json.dumps([{"tex": f.tex, "display": f.display} for f in formulas])
+    if timeout is None:
+        # Startup is ~0.1 s and 1,000 formulas ~0.6 s; leave room for slow CI.
+        timeout = 30.0 + len(formulas) / 100
+    command = [node_path, str(runner / RUNNER_SCRIPT)]
+    try:
+        proc = subprocess.run(
+            command,
+            input=payload,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as err:
+        raise MathCheckUnavailable(
+            f"MathJax runner timed out after {timeout:.0f} s on {len(formulas)} formulas"
+        ) from err
+    except OSError as err:
+        raise MathCheckUnavailable(f"MathJax runner could not start: {err}") from err
+    if proc.returncode != 0:
+        raise MathCheckUnavailable(
+            f"MathJax runner failed (exit {proc.returncode}): {_last_line(proc.stderr)}"
+        )
+    try:
+        verdicts = json.loads(proc.stdout)
+    except json.JSONDecodeError as err:
+        raise MathCheckUnavailable(f"MathJax runner printed invalid JSON: {err}") from err
+    if (
+        not isinstance(verdicts, list)
+        or len(verdicts) != len(formulas)
+        or not all(v is None or isinstance(v, str) for v in verdicts)
+    ):
+        raise MathCheckUnavailable(
+            f"MathJax runner must print a list of {len(formulas)} null-or-string verdicts"
+        )
+    return verdicts
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no error output)"
+
+
+def _first(errors: list[str]) -> str | None:
+    return errors[0] if errors else None
+
+
+# A control word (\alpha), a control symbol (\{, \\, \%), or a character that
+# matters to the checks below. Scanning token by token is what tells `\\label`
+# (a line break, then text) from `\label`, and `\%` from a comment.
+_TOKEN = re.compile(r"\\(?:[A-Za-z]+|.)|[{}%\n]", re.DOTALL)
+_ENV_NAME = re.compile(r"\s*\{([^{}]*)\}")
+
+# An HTML tag: a name and attribute-shaped text, closed by `>`. `a < b` and
+# `x<y` are comparisons; `<b>`, `</b>`, `<br>`, `<br/>`, `<span class="x">` are tags.
+_HTML_TAG = re.compile(
+    r"</?[A-Za-z][A-Za-z0-9]*"
+    r"(?:\s+[A-Za-z_:][-A-Za-z0-9_:.]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'<>=`]+))?)*"
+    r"\s*/?>"
+)
+
+# Macros whose argument is text. Without textmacros (Anki removes it), MathJax
+# reads only $...$, \(...\), \ref, \eqref and the escapes \$ \{ \} \\ there;
+# any other macro is shown as literal text.
+_TEXT_MACROS = frozenset(
+    {"text", "mbox", "hbox", "textrm", "textit", "textbf", "textsf", "texttt", "textnormal", "textup"}
+)
+_TEXT_MODE_OK = frozenset({"\\$", "\\{", "\\}", "\\\\", "\\(", "\\)", "\\ref", "\\eqref"})
+
+
+def _tokens(tex: str) -> list[re.Match[str]]:
+    """The tokens of ``tex``, without comments (``%`` to the end of the line)."""
+    out: list[re.Match[str]] = []
+    in_comment = False
+    for match in _TOKEN.finditer(tex):
+        token = match.group()
+        if in_comment:
+            in_comment = token != "\n"
+        elif token == "%":
+            in_comment = True
+        elif token != "\n":
+            out.append(match)
+    return out
+
+
+def lint_formula(tex: str, *, cloze: bool = False) -> list[str]:
+    """Problems that break a formula on an Anki card even when MathJax accepts the TeX.
+
+    :param tex: the formula, without its ``\\(``/``\\[`` delimiters.
+    :param cloze: the formula sits in a cloze-style field, where ``}}`` ends a deletion.
+    """
+    problems: list[str] = []
+    for tag in dict.fromkeys(m.group() for m in _HTML_TAG.finditer(tex)):
+        problems.append(f"HTML tag {tag} inside a formula: Anki reads it as markup, not TeX")
+    names = [m.group() for m in _TOKEN.finditer(tex)]
+    if "\\label" in names:
+        problems.append(
+            "\\label in a formula: Anki typesets the answer side again with the front on it, "
+            "and the second definition of the label is an error"
+        )
+    if "%" in names:
+        problems.append(
+            "unescaped % starts a TeX comment that hides the rest of the formula (write \\%)"
+        )
+    if cloze and "}}" in tex:
+        problems.append("}} inside a formula ends the cloze deletion early (write } } instead)")
+    problems.extend(_literal_text_macros(tex))
+    return problems
+
+
+def _literal_text_macros(tex: str) -> list[str]:
+    """Macros inside ``\\text{...}`` that Anki shows as literal text."""
+    problems: list[str] = []
+    for match in _tokens(tex):
+        name = match.group()[1:]
+        if name not in _TEXT_MACROS:
+            continue
+        argument = _braced_argument(tex, match.end())
+        if argument is None:
+            continue
+        for bad in _macros_outside_math(argument):
+            problems.append(
+                f"{bad} inside \\{name}{{...}} is shown as literal text: "
+                "Anki's MathJax has no textmacros (use \\textbf etc. outside \\text, "
+                "or $...$ for math inside it)"
+            )
+    return list(dict.fromkeys(problems))
+
+
+def _braced_argument(tex: str, start: int) -> str | None:
+    """The text of the ``{...}`` group starting at ``start`` (after blanks), if any."""
+    i = start
+    while i < len(tex) and tex[i].isspace():
+        i += 1
+    if i >= len(tex) or tex[i] != "{":
+        return None
+    depth = 0
+    j = i
+    while j < len(tex):
+        c = tex[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return tex[i + 1 : j]
+        j += 1
+    return None
+
+
+def _macros_outside_math(text: str) -> list[str]:
+    """Control sequences of a text-mode argument outside its ``$...$``/``\\(...\\)``."""
+    bad: list[str] = []
+    closer: str | None = None  # "$" or "\\)" while inside math
+    for match in re.finditer(r"\\(?:[A-Za-z]+|.)|\$", text, re.DOTALL):
+        token = match.group()
+        if closer is not None:
+            if token == closer:
+                closer = None
+        elif token == "$":
+            closer = "$"
+        elif token == "\\(":
+            closer = "\\)"
+        elif token not in _TEXT_MODE_OK:
+            bad.append(token)
+    return bad
+
+
+def structural_errors(tex: str) -> list[str]:
+    """The first nesting problem of ``tex``, as TeX would stop at it: braces,
+    ``\\left``/``\\right`` and ``\\begin``/``\\end``, worded like MathJax's messages.
+
+    A fallback for when MathJax cannot run: it misses everything else
+    (undefined macros, double subscripts, misplaced ``&``, ...).
+    """
+    stack: list[str] = []  # "{", "\\left", or the name of a \begin environment
+    tokens = _tokens(tex)
+    for match in tokens:
+        token = match.group()
+        if token == "{":
+            stack.append("{")
+        elif token == "}":
+            if not stack:
+                return ["Extra close brace or missing open brace"]
+            if stack[-1] != "{":
+                return [_unclosed(stack[-1])]
+            stack.pop()
+        elif token == "\\left":
+            stack.append("\\left")
+        elif token == "\\right":
+            if not stack or stack[-1] == "{":
+                return ["Missing \\left or extra \\right"]
+            if stack[-1] != "\\left":
+                return [_unclosed(stack[-1])]
+            stack.pop()
+        elif token in ("\\begin", "\\end"):
+            name_match = _ENV_NAME.match(tex, match.end())
+            if name_match is None:
+                return [f"Missing argument for {token}"]
+            name = name_match.group(1).strip()
+            if token == "\\begin":
+                stack.append(name)
+            elif not stack or stack[-1] == "{":
+                return [f"Extra \\end{{{name}}}"]
+            elif stack[-1] == "\\left":
+                return [_unclosed("\\left")]
+            elif stack[-1] != name:
+                return [f"\\begin{{{stack[-1]}}} ended with \\end{{{name}}}"]
+            else:
+                stack.pop()
+    if stack:
+        return [_unclosed(stack[-1])]
+    return []
+
+
+def _unclosed(opener: str) -> str:
+    if opener == "{":
+        return "Missing close brace"
+    if opener == "\\left":
+        return "Extra \\left or missing \\right"
+    return f"Missing \\end{{{opener}}}"

@@ -1,0 +1,88 @@
+"""The plain typed values that flow through the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+CardType = Literal["mcq", "truefalse", "open"]
+Status = Literal["active", "nullified", "draft"]
+CARD_TYPES: tuple[CardType, ...] = ("mcq", "truefalse", "open")
+STATUSES: tuple[Status, ...] = ("active", "nullified", "draft")
+
+
+@dataclass(frozen=True)
+class Topic:
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    text: str
+    correct: bool
+    line: int
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where in the exam a card comes from."""
+
+    question: int | None = None
+    part: str | None = None
+    points: float | None = None
+
+
+@dataclass(frozen=True)
+class TextField:
+    """A Markdown field and the line where its text starts in the source file."""
+
+    name: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    type: CardType
+    topics: tuple[str, ...]
+    question: TextField
+    choices: tuple[Choice, ...]
+    multiple: bool
+    answer: bool | TextField | None
+    explanation: TextField | None
+    figure: str | None
+    source: SourceRef | None
+    status: Status
+    notes: str
+    path: str
+    line: int
+
+    @property
+    def primary_topic(self) -> str:
+        return self.topics[0]
+
+    def text_fields(self) -> list[TextField]:
+        """Every Markdown field of the card, choices included, in display order."""
+        fields = [self.question]
+        fields += [TextField(f"choices[{i}].text", c.text, c.line) for i, c in enumerate(self.choices)]
+        if isinstance(self.answer, TextField):
+            fields.append(self.answer)
+        if self.explanation is not None:
+            fields.append(self.explanation)
+        return fields
+
+
+@dataclass(frozen=True)
+class Deck:
+    key: str
+    title: str
+    description: str
+    source: str
+    topics: tuple[Topic, ...]
+    cards: tuple[Card, ...]
+    path: str
+
+    def topic(self, slug: str) -> Topic:
+        return next(t for t in self.topics if t.slug == slug)

@@ -1,0 +1,69 @@
+"""Write an .apkg atomically and, given a fixed timestamp, byte for byte reproducibly."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sqlite3
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import genanki
+
+from .assemble import AssembledDeck
+
+ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can hold
+
+
+def build_timestamp(environ: dict[str, str] | None = None) -> float:
+    """SOURCE_DATE_EPOCH when set (reproducible releases), else now (so a rebuild updates students' notes)."""
+    env = os.environ if environ is None else environ
+    value = env.get("SOURCE_DATE_EPOCH", "").strip()
+    if value:
+        try:
+            return float(int(value))
+        except ValueError:
+            raise ValueError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, got {value!r}") from None
+    return time.time()
+
+
+def write_package(assembled: AssembledDeck, out_path: Path, timestamp: float) -> None:
+    """Write to a temporary file beside `out_path`, then rename: a failure leaves the old package intact."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".examdeck-", dir=out_path.parent) as tmp:
+        db_path = Path(tmp) / "collection.anki2"
+        _write_collection(assembled, db_path, timestamp)
+        zip_path = Path(tmp) / "package.apkg"
+        _write_zip(assembled, db_path, zip_path, timestamp)
+        os.replace(zip_path, out_path)
+
+
+def _write_collection(assembled: AssembledDeck, db_path: Path, timestamp: float) -> None:
+    package = genanki.Package(list(assembled.decks))
+    conn = sqlite3.connect(db_path)
+    try:
+        cursor = conn.cursor()
+        package.write_to_db(cursor, timestamp, itertools.count(int(timestamp * 1000)))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _write_zip(assembled: AssembledDeck, db_path: Path, zip_path: Path, timestamp: float) -> None:
+    date_time = time.gmtime(max(int(timestamp), ZIP_EPOCH))[:6]
+
+    def entry(name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        return info
+
+    media_index = {str(i): m.name for i, m in enumerate(assembled.media)}
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        archive.writestr(entry("collection.anki2"), db_path.read_bytes())
+        archive.writestr(entry("media"), json.dumps(media_index, sort_keys=True))
+        for index, media in enumerate(assembled.media):
+            archive.writestr(entry(str(index)), media.source.read_bytes())

@@ -1,0 +1,188 @@
+"""The build, stage by stage: load -> validate -> render -> check math -> figures -> assemble -> write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import figures as figure_registry
+from .errors import InvalidSources, Problem, UsageError
+from .model import Card, Deck
+from .render import RenderedCard, render_card
+from .sources import find_deck_dirs, read_deck_dir
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    out_dir: Path = Path("build")
+    figures_dir: Path = Path("figures")
+    include_nullified: bool = False
+    include_drafts: bool = False
+    math_check: bool = True
+
+
+@dataclass(frozen=True)
+class CheckedDeck:
+    """A valid deck and its rendered cards, keyed by card id."""
+
+    deck: Deck
+    rendered: dict[str, RenderedCard]
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    decks: tuple[CheckedDeck, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuiltPackage:
+    deck_key: str
+    path: Path
+    note_count: int
+    media_count: int
+
+
+@dataclass
+class _Log:
+    progress: Progress | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def step(self, message: str) -> None:
+        if self.progress:
+            self.progress(message)
+
+
+def load_decks(cards_dir: Path) -> list[Deck]:
+    """Parse and validate every deck under `cards_dir`; raise InvalidSources with all problems."""
+    if not cards_dir.is_dir():
+        raise UsageError(f"cards directory not found: {cards_dir}")
+    deck_dirs = find_deck_dirs(cards_dir)
+    if not deck_dirs:
+        raise UsageError(f"no deck found in {cards_dir}: expected {cards_dir}/<deck>/deck.yaml or {cards_dir}/deck.yaml")
+    from .schema import validate_deck
+
+    problems: list[Problem] = []
+    known_figures = figure_registry.figure_names()
+    decks = []
+    for deck_dir in deck_dirs:
+        deck = validate_deck(read_deck_dir(deck_dir, problems), known_figures, problems)
+        if deck is not None:
+            decks.append(deck)
+    keys = [d.key for d in decks]
+    for deck in decks:
+        if keys.count(deck.key) > 1:
+            problems.append(Problem(f"{deck.path}/deck.yaml", 1, "key", f"deck key {deck.key!r} is used by two decks"))
+    if problems:
+        raise InvalidSources(problems)
+    return decks
+
+
+def check(cards_dir: Path, *, math_check: bool = True, progress: Progress | None = None) -> CheckReport:
+    """Validate and render every card (all statuses) and check every formula; raise InvalidSources."""
+    log = _Log(progress)
+    decks = load_decks(cards_dir)
+    checked = [_render_deck(deck, deck.cards, log) for deck in decks]
+    problems = [p for c in checked for p in _render_problems(c)]
+    if math_check:
+        log.step("checking formulas")
+        math_problems, warnings = _check_math(checked)
+        problems += math_problems
+        log.warnings += warnings
+    if problems:
+        raise InvalidSources(problems)
+    return CheckReport(tuple(checked), tuple(log.warnings))
+
+
+def select_cards(deck: Deck, options: BuildOptions) -> list[Card]:
+    """The cards a build ships: active ones, plus nullified or draft ones when asked."""
+    wanted = {"active"}
+    if options.include_nullified:
+        wanted.add("nullified")
+    if options.include_drafts:
+        wanted.add("draft")
+    return [c for c in deck.cards if c.status in wanted]
+
+
+def build(
+    cards_dir: Path,
+    options: BuildOptions,
+    *,
+    progress: Progress | None = None,
+    choose: Callable[[Deck, list[Card]], list[Card]] | None = None,
+    deck_title: str | None = None,
+    out_path: Path | None = None,
+) -> tuple[list[BuiltPackage], tuple[str, ...]]:
+    """Build one package per deck (or the single `out_path`); `choose` narrows the cards of each deck."""
+    from .assemble import assemble
+    from .package import build_timestamp, write_package
+
+    log = _Log(progress)
+    report = check(cards_dir, math_check=options.math_check, progress=progress)
+    timestamp = build_timestamp()
+    built = []
+    for checked in report.decks:
+        deck = checked.deck
+        cards = select_cards(deck, options)
+        if choose is not None:
+            cards = choose(deck, cards)
+        if not cards:
+            continue
+        figure_names = sorted({f for c in cards for f in checked.rendered[c.id].figures})
+        figure_files = {}
+        for name in figure_names:
+            log.step(f"figure {name}")
+            figure_files[name] = figure_registry.ensure_figure(name, options.figures_dir)
+        assembled = assemble(deck, cards, checked.rendered, figure_files, deck_title=deck_title)
+        path = out_path or options.out_dir / f"{deck.key}.apkg"
+        log.step(f"writing {path}")
+        write_package(assembled, path, timestamp)
+        built.append(BuiltPackage(deck.key, path, assembled.note_count, len(assembled.media)))
+    return built, report.warnings + tuple(log.warnings)
+
+
+def _render_deck(deck: Deck, cards: Sequence[Card], log: _Log) -> CheckedDeck:
+    log.step(f"rendering {deck.key} ({len(cards)} cards)")
+    return CheckedDeck(deck, {card.id: render_card(card, deck.source) for card in cards})
+
+
+def _render_problems(checked: CheckedDeck) -> list[Problem]:
+    known = set(figure_registry.figure_names())
+    problems = []
+    for card in checked.deck.cards:
+        rendered = checked.rendered[card.id]
+        problems += [Problem(card.path, p.line, p.field, p.message) for p in rendered.problems]
+        for name in rendered.figures:
+            if name not in known and name != card.figure:
+                problems.append(Problem(card.path, card.line, "figure", f"unknown figure {name!r} in the text"))
+    return problems
+
+
+def _check_math(checked: Sequence[CheckedDeck]) -> tuple[list[Problem], list[str]]:
+    """Typeset every formula with Anki's MathJax (or check structure without Node) and lint it for Anki."""
+    from .mathcheck import Formula, MathCheckUnavailable, check_formulas, lint_formula, structural_errors
+
+    located = [
+        (card, formula)
+        for c in checked
+        for card in c.deck.cards
+        for formula in c.rendered[card.id].formulas
+    ]
+    formulas = [Formula(f.tex, f.display) for _, f in located]
+    warnings: list[str] = []
+    try:
+        result = check_formulas(formulas)
+        errors = list(result.errors)
+        if result.warning:
+            warnings.append(result.warning)
+    except MathCheckUnavailable as exc:
+        warnings.append(f"MathJax check unavailable ({exc}): formulas checked structurally only")
+        errors = ["; ".join(structural_errors(f.tex)) or None for f in formulas]
+    problems = []
+    for (card, formula), error in zip(located, errors):
+        messages = ([error] if error else []) + lint_formula(formula.tex)
+        problems += [Problem(card.path, formula.line, formula.field, m) for m in messages]
+    return problems, warnings

@@ -1,0 +1,194 @@
+"""Markdown + LaTeX source text to the HTML Anki shows, with math in MathJax delimiters.
+
+Formulas pass through untouched by Markdown and leave as `\\(...\\)` / `\\[...\\]` (HTML-escaped,
+which MathJax reads back as the same TeX); `$` never reaches a package. Raw HTML is escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from .model import Card, TextField
+
+FIGURE_SCHEME = "figure:"
+_CURRENCY_DOLLAR = re.compile(r"\d\$|\$\d")
+_SINGLE_PARAGRAPH = re.compile(r"^<p>(.*)</p>\n?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class FormulaRef:
+    """A formula as written, and where: for the math check's `path:line: field:` messages."""
+
+    tex: str
+    display: bool
+    line: int
+    field: str
+
+
+@dataclass(frozen=True)
+class TextProblem:
+    line: int
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RenderedText:
+    html: str
+    formulas: tuple[FormulaRef, ...]
+    figures: tuple[str, ...]
+    problems: tuple[TextProblem, ...]
+
+
+def render_text(field: TextField, *, inline: bool = False) -> RenderedText:
+    """Render one Markdown field; `inline` drops the paragraph around single-paragraph text."""
+    md = _markdown()
+    env: dict = {"formulas": [], "figures": [], "problems": [], "field": field}
+    html = md.render(field.text, env)
+    if inline:
+        single = _SINGLE_PARAGRAPH.match(html)
+        if single and "<p>" not in single.group(1):
+            html = single.group(1)
+    return RenderedText(html.strip(), tuple(env["formulas"]), tuple(env["figures"]), tuple(env["problems"]))
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    dollarmath_plugin(md, allow_digits=False, double_inline=True, allow_labels=False)
+    md.add_render_rule("math_inline", _render_inline_math)
+    md.add_render_rule("math_inline_double", _render_display_math_inline)
+    md.add_render_rule("math_block", _render_display_math_block)
+    md.add_render_rule("image", _render_image)
+    # Before text_join, escaped characters are still separate tokens: `\$` is not a stray dollar.
+    md.core.ruler.before("text_join", "examdeck_inspect", _inspect_tokens)
+    return md
+
+
+def _render_inline_math(self, tokens: list[Token], idx: int, options, env) -> str:
+    return f"\\({escapeHtml(tokens[idx].content)}\\)"
+
+
+def _render_display_math_inline(self, tokens: list[Token], idx: int, options, env) -> str:
+    return f"\\[{escapeHtml(tokens[idx].content)}\\]"
+
+
+def _render_display_math_block(self, tokens: list[Token], idx: int, options, env) -> str:
+    return f'<div class="math-display">\\[{escapeHtml(tokens[idx].content.strip())}\\]</div>\n'
+
+
+def _render_image(self, tokens: list[Token], idx: int, options, env) -> str:
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = escapeHtml(self.renderInlineAsText(token.children or [], options, env))
+    return f'<img class="figure" src="{escapeHtml(src)}" alt="{alt}">'
+
+
+def _inspect_tokens(state: StateCore) -> None:
+    """Collect formulas, figure references and text problems, each with its source line."""
+    env = state.env
+    field: TextField = env["field"]
+    for token in state.tokens:
+        line = field.line + (token.map[0] if token.map else 0)
+        if token.type == "math_block":
+            env["formulas"].append(FormulaRef(token.content.strip(), True, line, field.name))
+        elif token.type == "inline":
+            _inspect_inline(token.children or [], line, env)
+
+
+def _inspect_inline(children: list[Token], line: int, env: dict) -> None:
+    field: TextField = env["field"]
+    for child in children:
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+        elif child.type in ("math_inline", "math_inline_double"):
+            env["formulas"].append(FormulaRef(child.content, child.type == "math_inline_double", line, field.name))
+        elif child.type == "text" and "$" in child.content and _has_stray_dollar(child.content):
+            env["problems"].append(
+                TextProblem(line, field.name, "unbalanced $: close the formula, or write \\$ for a dollar sign")
+            )
+        elif child.type == "image":
+            src = str(child.attrGet("src") or "")
+            if src.startswith(FIGURE_SCHEME) and src[len(FIGURE_SCHEME):]:
+                env["figures"].append(src[len(FIGURE_SCHEME):])
+            else:
+                env["problems"].append(
+                    TextProblem(line, field.name, f"image {src!r} is not a generated figure: write ![caption](figure:NAME)")
+                )
+            _inspect_inline(child.children or [], line, env)
+        elif child.type.endswith("_open") or child.children:
+            _inspect_inline(child.children or [], line, env)
+
+
+def _has_stray_dollar(text: str) -> bool:
+    """A `$` left in text is a broken formula, unless it is a price like `$5` or `5$`."""
+    without_prices = _CURRENCY_DOLLAR.sub("", text)
+    return "$" in without_prices
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    """A card's Anki fields as HTML (figures still as `figure:NAME` references) and what was found."""
+
+    card_id: str
+    fields: dict[str, str]
+    formulas: tuple[FormulaRef, ...]
+    figures: tuple[str, ...]
+    problems: tuple[TextProblem, ...]
+
+
+def render_card(card: Card, deck_source: str) -> RenderedCard:
+    """All of a card's fields, in the note type's field names."""
+    question = render_text(card.question)
+    parts = [question]
+    fields = {"Id": escapeHtml(card.id), "Question": question.html}
+    if card.type == "mcq":
+        choices = [render_text(TextField(f"choices[{i}].text", c.text, c.line), inline=True) for i, c in enumerate(card.choices)]
+        parts += choices
+        items = "".join(
+            f'<li class="{"correct" if c.correct else "choice"}">{r.html}</li>' for c, r in zip(card.choices, choices)
+        )
+        fields["Choices"] = f'<ol type="A">{items}</ol>'
+        fields["Answer"] = "<br>".join(
+            f"{chr(ord('A') + i)}. {r.html}" for i, (c, r) in enumerate(zip(card.choices, choices)) if c.correct
+        )
+    elif card.type == "truefalse":
+        fields["Answer"] = "True" if card.answer else "False"
+    elif isinstance(card.answer, TextField):
+        answer = render_text(card.answer)
+        parts.append(answer)
+        fields["Answer"] = answer.html
+    explanation = render_text(card.explanation) if card.explanation else None
+    if explanation:
+        parts.append(explanation)
+    fields["Explanation"] = explanation.html if explanation else ""
+    fields["Figure"] = f'<img class="figure" src="{FIGURE_SCHEME}{escapeHtml(card.figure)}" alt="">' if card.figure else ""
+    fields["Source"] = escapeHtml(source_line(card, deck_source))
+    figures = ((card.figure,) if card.figure else ()) + tuple(f for p in parts for f in p.figures)
+    return RenderedCard(
+        card_id=card.id,
+        fields=fields,
+        formulas=tuple(f for p in parts for f in p.formulas),
+        figures=tuple(dict.fromkeys(figures)),
+        problems=tuple(p for part in parts for p in part.problems),
+    )
+
+
+def source_line(card: Card, deck_source: str) -> str:
+    """E.g. `EPFL CS-433 final exam, 18.01.2024 · Question 33 (a) · 1 point`."""
+    pieces = [deck_source] if deck_source else []
+    if card.source and card.source.question is not None:
+        part = f" ({card.source.part})" if card.source.part else ""
+        pieces.append(f"Question {card.source.question}{part}")
+    if card.source and card.source.points is not None:
+        points = f"{card.source.points:g}"
+        pieces.append(f"{points} point{'' if points == '1' else 's'}")
+    return " · ".join(pieces)

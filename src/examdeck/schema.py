@@ -1,0 +1,311 @@
+"""Validate parsed sources into typed decks and cards, collecting every problem at once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import Any
+
+from .errors import Problem
+from .model import CARD_TYPES, STATUSES, Card, Choice, Deck, SourceRef, TextField, Topic
+from .sources import DeckSources, KeyPath, SourceFile
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CARD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+DECK_KEYS = {"key", "title", "description", "source", "topics"}
+CARD_KEYS = {
+    "id", "type", "topics", "question", "choices", "multiple", "answer", "explanation",
+    "figure", "source", "status", "notes",
+}
+SOURCE_KEYS = {"question", "part", "points"}
+CHOICE_KEYS = {"text", "correct"}
+
+
+class _Collector:
+    """Problems of one file, each located by the key path of the offending value."""
+
+    def __init__(self, source: SourceFile, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+
+    def add(self, key_path: KeyPath, field: str, message: str) -> None:
+        self.problems.append(Problem(self.source.path, self.source.line(key_path), field, message))
+
+
+def validate_deck(sources: DeckSources, known_figures: Collection[str], problems: list[Problem]) -> Deck | None:
+    """Turn one deck directory's parsed files into a Deck; append problems for anything invalid."""
+    if sources.deck is None:
+        return None
+    deck_info = _validate_deck_file(sources.deck, problems)
+    if deck_info is None:
+        return None
+    key, title, description, source, topics = deck_info
+    topic_slugs = {t.slug for t in topics}
+    cards: list[Card] = []
+    first_seen: dict[str, str] = {}
+    for card_file in sources.card_files:
+        for card in _validate_card_file(card_file, topic_slugs, known_figures, problems):
+            where = f"{card.path}:{card.line}"
+            if card.id in first_seen:
+                problems.append(
+                    Problem(card.path, card.line, "id", f"duplicate id {card.id!r} (first defined at {first_seen[card.id]})")
+                )
+                continue
+            first_seen[card.id] = where
+            cards.append(card)
+    if not cards and not any(p.path.startswith(sources.directory) for p in problems):
+        problems.append(Problem(sources.deck.path, 1, "", "the deck has no cards (add a card file next to deck.yaml)"))
+    return Deck(key, title, description, source, topics, tuple(cards), sources.directory)
+
+
+def _validate_deck_file(source: SourceFile, problems: list[Problem]) -> tuple[str, str, str, str, tuple[Topic, ...]] | None:
+    out = _Collector(source, problems)
+    data = source.data
+    if not isinstance(data, dict):
+        out.add((), "", "deck.yaml must be a mapping with key, title and topics")
+        return None
+    _unknown_keys(out, (), data, DECK_KEYS, "")
+    key = _required_str(out, (), data, "key")
+    if key is not None and not SLUG.match(key):
+        out.add(("key",), "key", f"deck key {key!r} must be lowercase letters, digits and dashes")
+        key = None
+    title = _required_str(out, (), data, "title")
+    description = _optional_str(out, (), data, "description") or ""
+    deck_source = _optional_str(out, (), data, "source") or ""
+    topics: list[Topic] = []
+    raw_topics = data.get("topics")
+    if not isinstance(raw_topics, list) or not raw_topics:
+        out.add(("topics",), "topics", "must be a non-empty list of {slug, title}")
+    else:
+        seen: set[str] = set()
+        for i, item in enumerate(raw_topics):
+            path = ("topics", i)
+            if not isinstance(item, dict):
+                out.add(path, f"topics[{i}]", "must be a mapping with slug and title")
+                continue
+            _unknown_keys(out, path, item, {"slug", "title"}, f"topics[{i}].")
+            slug = _required_str(out, path, item, "slug", f"topics[{i}].slug")
+            topic_title = _required_str(out, path, item, "title", f"topics[{i}].title")
+            if slug is not None and not SLUG.match(slug):
+                out.add(path + ("slug",), f"topics[{i}].slug", f"{slug!r} must be lowercase letters, digits and dashes")
+            elif slug is not None and slug in seen:
+                out.add(path + ("slug",), f"topics[{i}].slug", f"duplicate topic {slug!r}")
+            elif slug is not None and topic_title is not None:
+                seen.add(slug)
+                topics.append(Topic(slug, topic_title))
+    if key is None or title is None or not topics:
+        return None
+    return key, title, description, deck_source, tuple(topics)
+
+
+def _validate_card_file(
+    source: SourceFile, topic_slugs: set[str], known_figures: Collection[str], problems: list[Problem]
+) -> list[Card]:
+    out = _Collector(source, problems)
+    data = source.data
+    if not isinstance(data, dict) or "cards" not in data:
+        out.add((), "cards", "a card file must be a mapping with a 'cards' list")
+        return []
+    _unknown_keys(out, (), data, {"cards"}, "")
+    raw_cards = data["cards"]
+    if not isinstance(raw_cards, list):
+        out.add(("cards",), "cards", "must be a list of cards")
+        return []
+    cards = []
+    for index, raw in enumerate(raw_cards):
+        card = _validate_card(out, ("cards", index), raw, topic_slugs, known_figures)
+        if card is not None:
+            cards.append(card)
+    return cards
+
+
+def _validate_card(
+    out: _Collector, path: KeyPath, raw: Any, topic_slugs: set[str], known_figures: Collection[str]
+) -> Card | None:
+    before = len(out.problems)
+    if not isinstance(raw, dict):
+        out.add(path, "", "a card must be a mapping (id, type, topics, question, ...)")
+        return None
+    _unknown_keys(out, path, raw, CARD_KEYS, "")
+    card_id = _required_str(out, path, raw, "id")
+    if card_id is not None and not CARD_ID.match(card_id):
+        out.add(path + ("id",), "id", f"{card_id!r} must be lowercase letters, digits, '-' or '_'")
+    card_type = _required_str(out, path, raw, "type")
+    if card_type is not None and card_type not in CARD_TYPES:
+        out.add(path + ("type",), "type", f"unknown type {card_type!r} (expected one of: {', '.join(CARD_TYPES)})")
+        card_type = None
+    topics = _topics(out, path, raw, topic_slugs)
+    question = _text_field(out, path, raw, "question", required=True)
+    explanation = _text_field(out, path, raw, "explanation", required=False)
+    status = _optional_str(out, path, raw, "status") or "active"
+    if status not in STATUSES:
+        out.add(path + ("status",), "status", f"unknown status {status!r} (expected one of: {', '.join(STATUSES)})")
+    notes = _optional_str(out, path, raw, "notes") or ""
+    figure = _optional_str(out, path, raw, "figure")
+    if figure is not None and figure not in known_figures:
+        out.add(path + ("figure",), "figure", f"unknown figure {figure!r} (known: {', '.join(sorted(known_figures)) or 'none'})")
+    source = _source(out, path, raw)
+    multiple = raw.get("multiple", False)
+    if not isinstance(multiple, bool):
+        out.add(path + ("multiple",), "multiple", "must be true or false")
+        multiple = False
+    choices: tuple[Choice, ...] = ()
+    answer: bool | TextField | None = None
+    if card_type == "mcq":
+        choices = _choices(out, path, raw, multiple)
+        if "answer" in raw:
+            out.add(path + ("answer",), "answer", "an mcq's answer is its correct choice: mark it with 'correct: true'")
+    else:
+        for key in ("choices", "multiple"):
+            if key in raw and card_type is not None:
+                out.add(path + (key,), key, f"only mcq cards have {key} (this card is {card_type})")
+    if card_type == "truefalse":
+        answer = raw.get("answer")
+        if not isinstance(answer, bool):
+            out.add(path + ("answer",), "answer", "a truefalse card needs 'answer: true' or 'answer: false'")
+    elif card_type == "open":
+        answer = _text_field(out, path, raw, "answer", required=True)
+    if len(out.problems) > before or card_id is None or card_type is None or question is None or not topics:
+        return None
+    return Card(
+        id=card_id,
+        type=card_type,  # type: ignore[arg-type]
+        topics=topics,
+        question=question,
+        choices=choices,
+        multiple=multiple,
+        answer=answer,
+        explanation=explanation,
+        figure=figure,
+        source=source,
+        status=status,  # type: ignore[arg-type]
+        notes=notes,
+        path=out.source.path,
+        line=out.source.line(path),
+    )
+
+
+def _topics(out: _Collector, path: KeyPath, raw: dict, topic_slugs: set[str]) -> tuple[str, ...]:
+    value = raw.get("topics")
+    if value is None:
+        out.add(path, "topics", "missing required field")
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        out.add(path + ("topics",), "topics", "must be a non-empty list of topic slugs")
+        return ()
+    for i, slug in enumerate(value):
+        if slug not in topic_slugs:
+            out.add(path + ("topics", i), "topics", f"unknown topic {slug!r} (deck.yaml lists: {', '.join(sorted(topic_slugs))})")
+    if len(set(value)) != len(value):
+        out.add(path + ("topics",), "topics", "a topic is listed twice")
+    return tuple(dict.fromkeys(value))
+
+
+def _choices(out: _Collector, path: KeyPath, raw: dict, multiple: bool) -> tuple[Choice, ...]:
+    value = raw.get("choices")
+    if not isinstance(value, list) or len(value) < 2:
+        out.add(path + ("choices",), "choices", "an mcq needs a list of at least two choices ({text, correct})")
+        return ()
+    choices = []
+    for i, item in enumerate(value):
+        item_path = path + ("choices", i)
+        field = f"choices[{i}]"
+        if not isinstance(item, dict):
+            out.add(item_path, field, "a choice must be a mapping with text and correct")
+            continue
+        _unknown_keys(out, item_path, item, CHOICE_KEYS, f"{field}.")
+        text = _text_field(out, item_path, item, "text", required=True, field=f"{field}.text")
+        correct = item.get("correct")
+        if not isinstance(correct, bool):
+            out.add(item_path + ("correct",), f"{field}.correct", "must be true or false")
+            continue
+        if text is not None:
+            choices.append(Choice(text.text, correct, text.line))
+    if len(choices) == len(value):
+        n_correct = sum(c.correct for c in choices)
+        if multiple and n_correct == 0:
+            out.add(path + ("choices",), "choices", "at least one choice must be correct")
+        elif not multiple and n_correct != 1:
+            out.add(
+                path + ("choices",), "choices",
+                f"exactly one choice must be correct (found {n_correct}); set 'multiple: true' for several",
+            )
+    return tuple(choices)
+
+
+def _source(out: _Collector, path: KeyPath, raw: dict) -> SourceRef | None:
+    value = raw.get("source")
+    if value is None:
+        return None
+    src_path = path + ("source",)
+    if not isinstance(value, dict):
+        out.add(src_path, "source", "must be a mapping like {question: 3, points: 2}")
+        return None
+    _unknown_keys(out, src_path, value, SOURCE_KEYS, "source.")
+    question = value.get("question")
+    if question is not None and (isinstance(question, bool) or not isinstance(question, int) or question < 1):
+        out.add(src_path + ("question",), "source.question", "must be a positive whole number")
+        question = None
+    part = value.get("part")
+    if part is not None and not isinstance(part, (str, int)) or isinstance(part, bool):
+        out.add(src_path + ("part",), "source.part", "must be text like 'a'")
+        part = None
+    points = value.get("points")
+    if points is not None and (isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0):
+        out.add(src_path + ("points",), "source.points", "must be a non-negative number")
+        points = None
+    return SourceRef(question, None if part is None else str(part), points)
+
+
+def _text_field(
+    out: _Collector, path: KeyPath, raw: dict, key: str, *, required: bool, field: str | None = None
+) -> TextField | None:
+    field = field or key
+    value = raw.get(key)
+    if value is None:
+        if required:
+            out.add(path, field, "missing required field")
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        out.add(path + (key,), field, f"must be text (got {_type_name(value)})")
+        return None
+    if required and not value.strip():
+        out.add(path + (key,), field, "must not be empty")
+        return None
+    line = out.source.line(path + (key,)) + out.source.text_offsets.get(path + (key,), 0)
+    return TextField(field, value, line)
+
+
+def _required_str(out: _Collector, path: KeyPath, raw: dict, key: str, field: str | None = None) -> str | None:
+    field = field or key
+    if key not in raw or raw[key] is None:
+        out.add(path, field, "missing required field")
+        return None
+    return _optional_str(out, path, raw, key, field)
+
+
+def _optional_str(out: _Collector, path: KeyPath, raw: dict, key: str, field: str | None = None) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        out.add(path + (key,), field or key, f"must be non-empty text (got {_type_name(value)})")
+        return None
+    return value.strip() if key != "description" else value
+
+
+def _unknown_keys(out: _Collector, path: KeyPath, raw: dict, allowed: set[str], prefix: str) -> None:
+    for key in raw:
+        if key not in allowed:
+            name = key if isinstance(key, str) else repr(key)
+            out.add(path + (key,), f"{prefix}{name}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "a mapping"}.get(
+        type(value), type(value).__name__
+    )

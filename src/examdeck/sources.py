@@ -1,0 +1,148 @@
+"""Read card sources: a sorted walk of a cards directory, YAML parsed safely with line numbers.
+
+The output is plain data plus a map from each value's path (e.g. ``("cards", 2, "choices", 0,
+"text")``) to the 1-based line where it starts, so later stages can name file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+DECK_FILE = "deck.yaml"
+MAX_SOURCE_BYTES = 5 * 1024 * 1024
+
+KeyPath = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One parsed YAML file: its data and where each value starts."""
+
+    path: str
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    # Block scalars (`|`, `>`) start their text on the line after the key.
+    text_offsets: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line(self, key_path: KeyPath) -> int:
+        """The line of a value, or of its nearest located parent."""
+        while key_path:
+            if key_path in self.lines:
+                return self.lines[key_path]
+            key_path = key_path[:-1]
+        return self.lines.get((), 1)
+
+
+@dataclass(frozen=True)
+class DeckSources:
+    """A deck directory: its deck.yaml and its card files, in sorted order."""
+
+    directory: str
+    deck: SourceFile | None
+    card_files: tuple[SourceFile, ...]
+
+
+def find_deck_dirs(cards_dir: Path) -> list[Path]:
+    """Deck directories: `cards_dir` itself if it holds a deck.yaml, else its subdirectories that do."""
+    if (cards_dir / DECK_FILE).is_file():
+        return [cards_dir]
+    return sorted(p for p in cards_dir.iterdir() if (p / DECK_FILE).is_file())
+
+
+def read_deck_dir(deck_dir: Path, problems: list[Problem]) -> DeckSources:
+    """Parse deck.yaml and every other *.yaml / *.yml file under `deck_dir`, sorted by path."""
+    deck = parse_file(deck_dir / DECK_FILE, problems)
+    card_paths = sorted(
+        p for p in deck_dir.rglob("*") if p.suffix in (".yaml", ".yml") and p.name != DECK_FILE and p.is_file()
+    )
+    card_files = tuple(f for f in (parse_file(p, problems) for p in card_paths) if f is not None)
+    return DeckSources(directory=str(deck_dir), deck=deck, card_files=card_files)
+
+
+def parse_file(path: Path, problems: list[Problem]) -> SourceFile | None:
+    """Parse one YAML file with the safe loader; record a located problem instead of raising."""
+    shown = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(shown, 0, "", f"cannot read file: {exc.strerror}"))
+        return None
+    if len(raw) > MAX_SOURCE_BYTES:
+        problems.append(Problem(shown, 0, "", f"file is too large ({len(raw)} bytes, limit {MAX_SOURCE_BYTES})"))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(shown, line, "", "file is not UTF-8 text"))
+        return None
+    return parse_text(text, shown, problems)
+
+
+def parse_text(text: str, shown: str, problems: list[Problem]) -> SourceFile | None:
+    """Parse YAML text; duplicate keys are problems (PyYAML would silently keep the last)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return SourceFile(shown, None, {(): 1})
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        problems.append(Problem(shown, line, "", f"invalid YAML: {message}"))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(shown, 0, "", f"invalid YAML: {exc}"))
+        return None
+    except RecursionError:
+        problems.append(Problem(shown, 0, "", "invalid YAML: nesting too deep"))
+        return None
+    finally:
+        loader.dispose()
+    lines: dict[KeyPath, int] = {}
+    text_offsets: dict[KeyPath, int] = {}
+    _record_lines(node, (), lines, text_offsets, shown, problems)
+    return SourceFile(shown, data, lines, text_offsets)
+
+
+def _record_lines(
+    node: yaml.Node,
+    key_path: KeyPath,
+    lines: dict[KeyPath, int],
+    text_offsets: dict[KeyPath, int],
+    shown: str,
+    problems: list[Problem],
+) -> None:
+    lines[key_path] = node.start_mark.line + 1
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        text_offsets[key_path] = 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, key_path + (index,), lines, text_offsets, shown, problems)
+    elif isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None:
+                continue
+            if key in seen:
+                problems.append(Problem(shown, key_node.start_mark.line + 1, key, "duplicate key"))
+            seen.add(key)
+            _record_lines(value_node, key_path + (key,), lines, text_offsets, shown, problems)
+            lines[key_path + (key,)] = key_node.start_mark.line + 1
+
+
+def display_path(path: Path) -> str:
+    """The path as the user knows it: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,109 @@
+"""Bad input: every problem as `path:line: field: message`, all at once, exit 1, no traceback."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from examdeck.cli import main
+
+DECK = """\
+key: bad
+title: Bad deck
+topics:
+  - slug: losses
+    title: Losses
+"""
+
+GOOD_CARD = """\
+  - id: ok
+    type: truefalse
+    topics: [losses]
+    question: Fine.
+    answer: true
+"""
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def run_check(tmp_path: Path, cards_yaml: str, deck_yaml: str = DECK):
+    deck = tmp_path / "cards" / "bad"
+    deck.mkdir(parents=True)
+    (deck / "deck.yaml").write_text(deck_yaml)
+    (deck / "cards.yaml").write_text(cards_yaml)
+    result = CliRunner().invoke(main, ["check", "cards", "--no-math-check"])
+    return result, str(Path("cards") / "bad" / "cards.yaml")
+
+
+def lines_of(result) -> list[str]:
+    return [line for line in result.output.splitlines() if ": " in line and "problem" not in line]
+
+
+@pytest.mark.parametrize(
+    ("cards_yaml", "line", "field", "message"),
+    [
+        ("cards:\n  - id: x\n    type: [unclosed\n", 4, "", "invalid YAML"),
+        ("cards:\n" + GOOD_CARD + "    colour: red\n", 7, "colour", "unknown key"),
+        ("cards:\n  - id: x\n    type: open\n    topics: [losses]\n    answer: y\n", 2, "question", "missing required field"),
+        ("cards:\n" + GOOD_CARD + GOOD_CARD, 7, "id", "duplicate id 'ok'"),
+        (
+            "cards:\n  - id: m\n    type: mcq\n    topics: [losses]\n    question: Q?\n    choices:\n"
+            "      - {text: a, correct: false}\n      - {text: b, correct: false}\n",
+            6, "choices", "exactly one choice must be correct (found 0)",
+        ),
+        (
+            "cards:\n  - id: m\n    type: mcq\n    topics: [losses]\n    question: Q?\n    choices:\n"
+            "      - {text: a, correct: true}\n      - {text: b, correct: true}\n",
+            6, "choices", "exactly one choice must be correct (found 2)",
+        ),
+        ("cards:\n" + GOOD_CARD.replace("[losses]", "[losses, gmm]"), 4, "topics", "unknown topic 'gmm'"),
+        ("cards:\n" + GOOD_CARD.replace("truefalse", "essay"), 3, "type", "unknown type 'essay'"),
+        ("cards:\n" + GOOD_CARD.replace("Fine.", "|\n      Costs $x + y\n      more"), 6, "question", "unbalanced $"),
+        ("cards:\n" + GOOD_CARD + "    figure: no-such-figure\n", 7, "figure", "unknown figure 'no-such-figure'"),
+        ("cards:\n" + GOOD_CARD.replace("answer: true", "answer: maybe"), 6, "answer", "answer: true"),
+        ("cards: {id: x}\n", 1, "cards", "must be a list"),
+    ],
+    ids=[
+        "invalid-yaml", "unknown-key", "missing-field", "duplicate-id", "mcq-no-correct", "mcq-two-correct",
+        "unknown-topic", "unknown-type", "unbalanced-dollar", "unknown-figure", "truefalse-answer", "cards-not-list",
+    ],
+)
+def test_bad_input_is_reported_with_file_line_and_field(tmp_path, cards_yaml, line, field, message):
+    result, path = run_check(tmp_path, cards_yaml)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    expected_prefix = f"{path}:{line}: {field + ': ' if field else ''}"
+    matching = [m for m in lines_of(result) if m.startswith(expected_prefix) and message in m]
+    assert matching, f"expected {expected_prefix}...{message} in:\n{result.output}"
+    assert "nothing was written" in result.output
+
+
+def test_all_problems_are_reported_at_once(tmp_path):
+    cards_yaml = "cards:\n" + GOOD_CARD.replace("truefalse", "essay") + GOOD_CARD.replace("ok", "ok2").replace(
+        "[losses]", "[nope]"
+    )
+    result, path = run_check(tmp_path, cards_yaml)
+    assert result.exit_code == 1
+    assert any(f"{path}:3: type:" in line for line in lines_of(result))
+    assert any(f"{path}:9: topics:" in line for line in lines_of(result))
+    assert "2 problems found" in result.output
+
+
+def test_bad_deck_file_names_deck_yaml(tmp_path):
+    result, _ = run_check(tmp_path, "cards:\n" + GOOD_CARD, deck_yaml="key: Bad Key!\ntitle: x\ntopics: []\n")
+    assert result.exit_code == 1
+    deck_path = str(Path("cards") / "bad" / "deck.yaml")
+    assert f"{deck_path}:1: key:" in result.output
+    assert f"{deck_path}:3: topics:" in result.output
+
+
+def test_missing_cards_directory_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "cards directory not found" in result.output
