@@ -146,3 +146,112 @@ def check(ui: Ui, cards_dir: Path, no_math_check: bool) -> None:
     for checked in report.decks:
         formulas = sum(len(r.formulas) for r in checked.rendered.values())
         ui.info(f"{checked.deck.key}: {len(checked.deck.cards)} cards, {formulas} formulas: ok")
+
+
+def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The filters shared by commands that work on a subset of a deck."""
+    options = [
+        click.option("--topic", "topics", multiple=True, metavar="SLUG", help="Keep cards with this topic (repeatable: any of them)."),
+        click.option("--type", "types", multiple=True, type=click.Choice(["mcq", "truefalse", "open"]),
+                     help="Keep cards of this type (repeatable)."),
+        click.option("--tag", "tags", multiple=True, metavar="TAG",
+                     help="Keep cards with this Anki tag or a tag under it, e.g. exam::cs433-2024::q08 (repeatable)."),
+        click.option("--exclude-topic", "exclude_topics", multiple=True, metavar="SLUG", help="Drop cards with this topic (repeatable)."),
+        click.option("--question", "questions", metavar="RANGES", help="Keep exam questions in these ranges, e.g. 1-12,33."),
+        click.option("--query", metavar="EXPR",
+                     help="Boolean expression over the same terms, e.g. \"topic:gmm-em or topic:kmeans and not type:open\"."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@main.command(name="list")
+@cards_dir_argument
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="A table for people, JSON for scripts.")
+@click.pass_obj
+@handle_errors
+def list_command(ui: Ui, cards_dir: Path, output_format: str) -> None:
+    """List decks, their topics (cards by type) and statuses.
+
+    \b
+    Example:
+      examdeck list
+      examdeck list cards --format json
+    """
+    import json
+
+    from .pipeline import load_decks
+    from .summary import summarize
+
+    summaries = [summarize(deck) for deck in load_decks(cards_dir)]
+    if output_format == "json":
+        click.echo(json.dumps(summaries[0] if len(summaries) == 1 else {"decks": summaries}, indent=2))
+        return
+    for summary in summaries:
+        click.echo(f"{summary['key']}: {summary['title']} ({summary['count']} cards)")
+        statuses = ", ".join(f"{n} {s}" for s, n in summary["statuses"].items())
+        click.echo(f"  statuses: {statuses}")
+        width = max(len(t["slug"]) for t in summary["topics"])
+        click.echo(f"  {'topic':<{width}}  cards  mcq  t/f  open  title")
+        for topic in summary["topics"]:
+            by_type = topic["by_type"]
+            click.echo(
+                f"  {topic['slug']:<{width}}  {topic['count']:>5}  {by_type['mcq']:>3}  {by_type['truefalse']:>3}"
+                f"  {by_type['open']:>4}  {topic['title']}"
+            )
+
+
+@main.command()
+@cards_dir_argument
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The package to write, e.g. build/gmm.apkg.")
+@click.option("--deck", "deck_key", metavar="KEY", help="The deck to export from, when CARDS_DIR holds several.")
+@click.option("--deck-name", help="Title of the subset deck in Anki (default: the deck title and what was selected).")
+@selection_options
+@click.option("--include-nullified", is_flag=True, help="Also consider nullified questions.")
+@click.option("--figures-dir", default=Path("figures"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Where generated figures are kept.")
+@click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
+@click.pass_obj
+@handle_errors
+def export(ui: Ui, cards_dir: Path, out_path: Path, deck_key: str | None, deck_name: str | None,
+           topics: tuple[str, ...], types: tuple[str, ...], tags: tuple[str, ...], exclude_topics: tuple[str, ...],
+           questions: str | None, query: str | None, include_nullified: bool, figures_dir: Path,
+           no_math_check: bool) -> None:
+    """Export a subset of a deck (by topic, type, tag, question or query) as one package.
+
+    The subset's notes keep the full deck's ids and note types: a student who
+    imports a subset first and the full deck later gets no duplicates and keeps
+    their reviews.
+
+    \b
+    Examples:
+      examdeck export --topic gmm-em --topic kmeans --out build/clustering.apkg
+      examdeck export --question 1-12 --type mcq --out build/mcq.apkg
+      examdeck export --query "topic:gmm-em or topic:kmeans and not type:open" --out build/q.apkg
+    """
+    from .pipeline import BuildOptions, build as run_build, load_decks
+    from .select import Selection, select
+
+    selection = Selection(topics, types, tags, exclude_topics, questions, query)
+    decks = load_decks(cards_dir)
+    if deck_key is None and len(decks) > 1:
+        raise UsageError(f"{cards_dir} holds several decks: choose one with --deck ({', '.join(d.key for d in decks)})")
+    deck = next((d for d in decks if deck_key in (None, d.key)), None)
+    if deck is None:
+        raise UsageError(f"no deck {deck_key!r} in {cards_dir} (decks: {', '.join(d.key for d in decks)})")
+    for d in decks:
+        if d is deck:
+            select(d, d.cards, selection)  # validate terms early, before any drawing or checking
+    title = deck_name or (deck.title if selection.is_empty() else f"{deck.title} ({selection.describe()})")
+    options = BuildOptions(figures_dir=figures_dir, include_nullified=include_nullified, math_check=not no_math_check)
+    built, warnings = run_build(
+        cards_dir, options, progress=ui.step, deck_title=title, out_path=out_path,
+        choose=lambda d, cards: select(d, cards, selection) if d.key == deck.key else [],
+    )
+    for warning in warnings:
+        ui.warn(warning)
+    for package in built:
+        ui.info(f"wrote {package.path} ({package.note_count} notes, {package.media_count} media files) as deck {title!r}")

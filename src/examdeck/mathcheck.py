@@ -56,12 +56,9 @@ class Formula:
 class MathCheckResult:
     """Verdicts for a batch of formulas, in input order."""
 
-    errors: tuple[str | None, ...]
-    """One per input formula: the error message, or None when it typesets."""
-    engine: str
-    """``ENGINE_MATHJAX`` or ``ENGINE_STRUCTURAL``."""
-    warning: str | None
-    """One line saying why the check fell back to structural checks, else None."""
+    errors: tuple[str | None, ...]  # one per input formula: the message, or None if it typesets
+    engine: str  # ENGINE_MATHJAX or ENGINE_STRUCTURAL
+    warning: str | None  # one line saying why the check fell back to structural checks
 
 
 def cache_key(formula: Formula) -> str:
@@ -251,8 +248,8 @@ def lint_formula(tex: str, *, cloze: bool = False) -> list[str]:
     names = [m.group() for m in _TOKEN.finditer(tex)]
     if "\\label" in names:
         problems.append(
-            "\\label in a formula: Anki typesets the answer side again with the front on it, "
-            "and the second definition of the label is an error"
+            "\\label in a formula: Anki typesets it again on the answer side, where the "
+            "second definition is an error (Label multiply defined)"
         )
     if "%" in names:
         problems.append(

@@ -54,6 +54,8 @@ def _cluster(rng: np.random.Generator, cluster: Cluster) -> np.ndarray:
     n, mean, (along, across), angle = cluster
     standard = rng.standard_normal((4 * n, 2))
     standard = standard[np.linalg.norm(standard, axis=1) <= CLIP][:n]
+    # Centred, so each cluster's mean is exactly its designed mean (up to rounding).
+    standard -= standard.mean(axis=0)
     theta = math.radians(angle)
     rotation = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
     shape = rotation @ np.diag([along, across])
