@@ -16,11 +16,10 @@ const require = createRequire(import.meta.url);
 
 // Anki's reviewer loads tex-chtml-full.js, whose TeX packages are ['require',
 // ...AllPackages], and adds {"[+]": ["noerrors", "mathtools"], "[-]": ["textmacros"]}
-// (Anki's MathJax config in ankitects/anki, ts/mathjax/). mathtools is already in
-// AllPackages.
-// We load the same tex-full component, keep textmacros out as Anki does, and also
-// drop noerrors and noundefined: they turn errors into rendered text, and we want
-// the errors.
+// (Anki's MathJax config in ankitects/anki, ts/mathjax/); mathtools is already in
+// AllPackages. We load the same tex-full component, keep textmacros out as Anki
+// does, and also drop noerrors and noundefined: they turn errors into rendered
+// text, and we want the errors.
 const REMOVED_PACKAGES = ["textmacros", "noerrors", "noundefined"];
 
 // Tables that a formula can write into (\newcommand, \def, \let, \newenvironment,

@@ -20,6 +20,15 @@ def basic_deck(tmp_path: Path) -> Path:
     return cards
 
 
+@pytest.fixture(scope="session")
+def figures_dir(tmp_path_factory) -> Path:
+    """A copy of the committed figures, so a test run never writes into the repository."""
+    copy = tmp_path_factory.mktemp("figures")
+    if FIGURES_DIR.is_dir():
+        shutil.copytree(FIGURES_DIR, copy, dirs_exist_ok=True)
+    return copy
+
+
 @pytest.fixture
 def collection(tmp_path: Path):
     from anki.collection import Collection

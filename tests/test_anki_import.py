@@ -8,23 +8,29 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIGURES_DIR, import_package
+from conftest import import_package
 from examdeck.pipeline import BuildOptions, build
 
 pytest.importorskip("anki")
 
 
-def build_basic(cards: Path, out: Path, **options) -> Path:
-    built, _ = build(cards, BuildOptions(out_dir=out, figures_dir=FIGURES_DIR, **options))
-    assert len(built) == 1
-    return built[0].path
+@pytest.fixture
+def build_basic(figures_dir):
+    """Build a cards directory holding one deck; return the package's path."""
+
+    def build_one(cards: Path, out: Path, **options) -> Path:
+        built, _ = build(cards, BuildOptions(out_dir=out, figures_dir=figures_dir, **options))
+        assert len(built) == 1
+        return built[0].path
+
+    return build_one
 
 
 def notes_by_id(col) -> dict[str, object]:
     return {col.get_note(nid)["Id"]: col.get_note(nid) for nid in col.find_notes("")}
 
 
-def test_imported_cards_render_with_mathjax_tags_decks_and_media(basic_deck, tmp_path, collection):
+def test_imported_cards_render_with_mathjax_tags_decks_and_media(basic_deck, tmp_path, collection, build_basic):
     apkg = build_basic(basic_deck, tmp_path / "build")
     log = import_package(collection, apkg)
     assert len(log.log.new) == 3  # the nullified card stays out of the default build
@@ -65,21 +71,28 @@ def test_imported_cards_render_with_mathjax_tags_decks_and_media(basic_deck, tmp
     assert 'class="correct"' in back
 
 
-def test_include_nullified_ships_the_nullified_card_tagged(basic_deck, tmp_path, collection):
+def test_include_nullified_ships_the_nullified_card_tagged(basic_deck, tmp_path, collection, build_basic):
     apkg = build_basic(basic_deck, tmp_path / "build", include_nullified=True)
     import_package(collection, apkg)
     notes = notes_by_id(collection)
     assert "status::nullified" in notes["old"].tags
 
 
-def answer_every_card(col) -> None:
+def answer_every_card(col) -> int:
+    return answer_every_card_in(col, col.decks.id_for_name("Fixture deck"))
+
+
+def answer_every_card_in(col, deck_id: int) -> int:
+    """Review every due card of a deck once with 'Good', as a student would; return how many."""
     from anki.scheduler.v3 import CardAnswer
 
-    col.decks.select(col.decks.id_for_name("Fixture deck"))
+    col.decks.select(deck_id)
+    answered = 0
     while True:
         queued = col.sched.get_queued_cards(fetch_limit=1)
         if not queued.cards:
-            return
+            return answered
+        answered += 1
         top = queued.cards[0]
         card = col.get_card(top.card.id)
         card.start_timer()
@@ -87,7 +100,7 @@ def answer_every_card(col) -> None:
         col.sched.answer_card(answer)
 
 
-def test_reimport_after_edit_updates_in_place_and_keeps_reviews(basic_deck, tmp_path, collection, monkeypatch):
+def test_reimport_after_edit_updates_in_place_and_keeps_reviews(basic_deck, tmp_path, collection, build_basic, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     v1 = build_basic(basic_deck, tmp_path / "v1")
     import_package(collection, v1)
@@ -122,7 +135,7 @@ def test_reimport_after_edit_updates_in_place_and_keeps_reviews(basic_deck, tmp_
         assert collection.get_card(cid).due == due
 
 
-def test_same_timestamp_rebuild_does_not_update(basic_deck, tmp_path, collection, monkeypatch):
+def test_same_timestamp_rebuild_does_not_update(basic_deck, tmp_path, collection, build_basic, monkeypatch):
     """Why releases need a newer SOURCE_DATE_EPOCH: Anki skips notes that are not newer."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     import_package(collection, build_basic(basic_deck, tmp_path / "v1"))

@@ -33,9 +33,7 @@ def _mathjax_missing() -> str | None:
     return None
 
 
-needs_mathjax = pytest.mark.skipif(
-    _mathjax_missing() is not None, reason=_mathjax_missing() or ""
-)
+needs_mathjax = pytest.mark.skipif(_mathjax_missing() is not None, reason=_mathjax_missing() or "")
 
 
 def verdict(tex: str, display: bool = False) -> str | None:
@@ -95,7 +93,12 @@ def test_batch_keeps_order_and_duplicates() -> None:
     ]
     result = check_formulas(formulas)
     assert result == mathcheck.MathCheckResult(
-        ("Missing close brace", None, "Missing close brace", "Double subscripts: use braces to clarify"),
+        (
+            "Missing close brace",
+            None,
+            "Missing close brace",
+            "Double subscripts: use braces to clarify",
+        ),
         ENGINE_MATHJAX,
         None,
     )
@@ -154,6 +157,7 @@ def test_runner_rejects_bad_input() -> None:
         input='[{"tex": 1}]',
         capture_output=True,
         text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert "must be" in proc.stderr
@@ -163,7 +167,7 @@ def test_runner_rejects_bad_input() -> None:
 
 
 def test_missing_node_falls_back_to_structural_checks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mathcheck.shutil, "which", lambda name: None)
+    monkeypatch.setattr("examdeck.mathcheck.shutil.which", lambda name: None)
     result = check_formulas(
         [
             Formula(r"\frac{a}{b", False),
@@ -215,7 +219,10 @@ def test_runner_dir_comes_from_the_environment(
         (r"\begin{aligned} a &= b \\ c &= d \end{aligned}", []),
         (r"\begin{aligned} a &= b", [r"Missing \end{aligned}"]),
         (r"\begin{cases} a \end{aligned}", [r"\begin{cases} ended with \end{aligned}"]),
-        (r"\begin{pmatrix} \begin{matrix} a \end{pmatrix} \end{matrix}", [r"\begin{matrix} ended with \end{pmatrix}"]),
+        (
+            r"\begin{pmatrix} \begin{matrix} a \end{pmatrix} \end{matrix}",
+            [r"\begin{matrix} ended with \end{pmatrix}"],
+        ),
         (r"a \end{aligned}", [r"Extra \end{aligned}"]),
         (r"a % {", []),  # a comment
     ],
@@ -243,7 +250,7 @@ def test_runner_failure_raises_with_last_stderr_line(
     def crash(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(command, 1, "", "at line 3\nTypeError: boom\n")
 
-    monkeypatch.setattr(mathcheck.subprocess, "run", crash)
+    monkeypatch.setattr("examdeck.mathcheck.subprocess.run", crash)
     with pytest.raises(MathCheckUnavailable, match=r"exit 1\): TypeError: boom$"):
         check_formulas([Formula("x", False)], node="python3", runner_dir=fake_runner)
 
@@ -252,7 +259,7 @@ def test_runner_timeout_raises(fake_runner: Path, monkeypatch: pytest.MonkeyPatc
     def hang(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
         raise subprocess.TimeoutExpired(command, 1.0)
 
-    monkeypatch.setattr(mathcheck.subprocess, "run", hang)
+    monkeypatch.setattr("examdeck.mathcheck.subprocess.run", hang)
     with pytest.raises(MathCheckUnavailable, match="timed out"):
         check_formulas([Formula("x", False)], node="python3", runner_dir=fake_runner, timeout=1)
 
@@ -263,7 +270,7 @@ def test_runner_answer_of_wrong_length_raises(
     def short(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(command, 0, "[null]", "")
 
-    monkeypatch.setattr(mathcheck.subprocess, "run", short)
+    monkeypatch.setattr("examdeck.mathcheck.subprocess.run", short)
     with pytest.raises(MathCheckUnavailable, match="list of 2"):
         check_formulas(
             [Formula("x", False), Formula("y", False)], node="python3", runner_dir=fake_runner
@@ -282,7 +289,7 @@ def test_cached_formulas_are_not_sent(fake_runner: Path, monkeypatch: pytest.Mon
         verdicts = ["Missing close brace" if "{b" in f["tex"] else None for f in batch]
         return subprocess.CompletedProcess(command, 0, json.dumps(verdicts), "")
 
-    monkeypatch.setattr(mathcheck.subprocess, "run", fake_run)
+    monkeypatch.setattr("examdeck.mathcheck.subprocess.run", fake_run)
     cache: dict[str, str | None] = {"False:\\alpha": None, "True:x_1_2": "Double subscripts"}
     formulas = [
         Formula(r"\alpha", False),
@@ -294,12 +301,18 @@ def test_cached_formulas_are_not_sent(fake_runner: Path, monkeypatch: pytest.Mon
     result = check_formulas(formulas, node="python3", runner_dir=fake_runner, cache=cache)
 
     assert sent == [[{"tex": r"\frac{a}{b", "display": False}, {"tex": r"\alpha", "display": True}]]
-    assert result.errors == (None, "Double subscripts", "Missing close brace", "Missing close brace", None)
+    assert result.errors == (
+        None,
+        "Double subscripts",
+        "Missing close brace",
+        "Missing close brace",
+        None,
+    )
     assert cache["False:\\frac{a}{b"] == "Missing close brace"
     assert cache["True:\\alpha"] is None
 
     # Everything known now: Node is not even needed.
-    monkeypatch.setattr(mathcheck.shutil, "which", lambda name: None)
+    monkeypatch.setattr("examdeck.mathcheck.shutil.which", lambda name: None)
     again = check_formulas(formulas, runner_dir=fake_runner, cache=cache)
     assert len(sent) == 1
     assert again == result
@@ -311,11 +324,14 @@ def test_cache_with_real_mathjax() -> None:
     cache: dict[str, str | None] = {"False:\\alpha": "from the cache"}
     result = check_formulas([Formula(r"\alpha", False), Formula(r"\argmax", False)], cache=cache)
     assert result.errors == ("from the cache", r"Undefined control sequence \argmax")
-    assert cache == {"False:\\alpha": "from the cache", "False:\\argmax": r"Undefined control sequence \argmax"}
+    assert cache == {
+        "False:\\alpha": "from the cache",
+        "False:\\argmax": r"Undefined control sequence \argmax",
+    }
 
 
 def test_structural_verdicts_are_not_cached(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mathcheck.shutil, "which", lambda name: None)
+    monkeypatch.setattr("examdeck.mathcheck.shutil.which", lambda name: None)
     cache: dict[str, str | None] = {}
     check_formulas([Formula(r"\frac{a}{b", False)], cache=cache)
     assert cache == {}
@@ -326,7 +342,15 @@ def test_structural_verdicts_are_not_cached(monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.mark.parametrize(
     "tex",
-    [r"a < b", r"x<y", r"a<b, c>d", r"\langle x, y \rangle", r"50\%", r"\\label", r"\text{if $\alpha$}"],
+    [
+        r"a < b",
+        r"x<y",
+        r"a<b, c>d",
+        r"\langle x, y \rangle",
+        r"50\%",
+        r"\\label",
+        r"\text{if $\alpha$}",
+    ],
 )
 def test_lint_accepts(tex: str) -> None:
     assert lint_formula(tex, cloze=True) == []

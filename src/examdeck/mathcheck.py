@@ -216,7 +216,18 @@ _HTML_TAG = re.compile(
 # reads only $...$, \(...\), \ref, \eqref and the escapes \$ \{ \} \\ there;
 # any other macro is shown as literal text.
 _TEXT_MACROS = frozenset(
-    {"text", "mbox", "hbox", "textrm", "textit", "textbf", "textsf", "texttt", "textnormal", "textup"}
+    {
+        "text",
+        "mbox",
+        "hbox",
+        "textrm",
+        "textit",
+        "textbf",
+        "textsf",
+        "texttt",
+        "textnormal",
+        "textup",
+    }
 )
 _TEXT_MODE_OK = frozenset({"\\$", "\\{", "\\}", "\\\\", "\\(", "\\)", "\\ref", "\\eqref"})
 

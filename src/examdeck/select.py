@@ -71,7 +71,7 @@ def compile_selection(selection: Selection, deck: Deck) -> Predicate:
         checks.append(lambda d, c, excluded=excluded: not excluded(d, c))
     if selection.questions:
         checks.append(_term("question", selection.questions, deck))
-    if selection.query:
+    if selection.query is not None:
         checks.append(parse_query(selection.query, deck))
     return lambda d, c: all(check(d, c) for check in checks)
 

@@ -28,9 +28,9 @@ DESIGN: dict[str, list[Cluster]] = {
     ],
     # Three long parallel clusters side by side: the bisectors run along them.
     "B": [
-        (40, (0.0, 0.0), (2.0, 0.3), 60.0),
-        (40, (2.2, -1.27), (2.0, 0.3), 60.0),
-        (40, (4.4, -2.54), (2.0, 0.3), 60.0),
+        (50, (0.0, 0.0), (1.6, 0.3), 60.0),
+        (50, (2.2, -1.27), (1.6, 0.3), 60.0),
+        (50, (4.4, -2.54), (1.6, 0.3), 60.0),
     ],
     # Clusters of different sizes and spreads, far enough apart.
     "C": [

@@ -1,0 +1,96 @@
+"""Subsets of the real deck: every filter, their combinations and the query language."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import REPO
+from examdeck.pipeline import load_decks
+from examdeck.select import QueryError, Selection, parse_ranges, select
+
+
+@pytest.fixture(scope="module")
+def deck():
+    (deck,) = load_decks(REPO / "cards")
+    return deck
+
+
+def ids(cards) -> set[str]:
+    return {c.id for c in cards}
+
+
+def chosen(deck, **filters) -> set[str]:
+    return ids(select(deck, deck.cards, Selection(**filters)))
+
+
+def test_topic_filters_are_or_and_span_secondary_topics(deck):
+    kmeans = chosen(deck, topics=("kmeans",))
+    gmm = chosen(deck, topics=("gmm-em",))
+    assert {"q07", "q08"} <= kmeans
+    assert "q08" in gmm  # Q8 is about GMM and K-means: it has both topics
+    assert chosen(deck, topics=("kmeans", "gmm-em")) == kmeans | gmm
+
+
+def test_type_filter(deck):
+    assert chosen(deck, types=("mcq",)) == {f"q{n:02d}" for n in range(1, 13)}
+    assert all(c.type == "open" for c in deck.cards if c.id in chosen(deck, types=("open",)))
+
+
+def test_question_ranges_keep_every_part(deck):
+    assert chosen(deck, questions="1-12,33") == {f"q{n:02d}" for n in range(1, 13)} | {"q33a", "q33b", "q33c"}
+
+
+def test_tag_filter_matches_hierarchical_tags(deck):
+    assert chosen(deck, tags=("exam::cs433-2024::q08",)) == {"q08"}
+    assert chosen(deck, tags=("type",)) == ids(deck.cards)
+    assert chosen(deck, tags=("topic::diffusion",)) == chosen(deck, topics=("diffusion",))
+
+
+def test_exclude_topic_and_combinations(deck):
+    everything = ids(deck.cards)
+    diffusion = chosen(deck, topics=("diffusion",))
+    assert chosen(deck, exclude_topics=("diffusion",)) == everything - diffusion
+    gmm_tf = chosen(deck, topics=("gmm-em",), types=("truefalse",))
+    assert gmm_tf and all(c.type == "truefalse" and "gmm-em" in c.topics for c in deck.cards if c.id in gmm_tf)
+    assert chosen(deck, topics=("gmm-em", "kmeans"), exclude_topics=("kmeans",)) == chosen(deck, topics=("gmm-em",)) - chosen(
+        deck, topics=("kmeans",)
+    )
+
+
+def test_query_precedence_and_parentheses(deck):
+    gmm, kmeans = chosen(deck, topics=("gmm-em",)), chosen(deck, topics=("kmeans",))
+    open_cards = chosen(deck, types=("open",))
+    assert chosen(deck, query="topic:gmm-em or topic:kmeans and not type:open") == gmm | (kmeans - open_cards)
+    assert chosen(deck, query="(topic:gmm-em or topic:kmeans) and not type:open") == (gmm | kmeans) - open_cards
+    assert chosen(deck, query="question:1-3 AND NOT question:2") == {"q01", "q03"}
+    assert chosen(deck, query="topic:diffusion", types=("open",)) == chosen(deck, topics=("diffusion",))
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("topic:gmm-em or", "ends too early"),
+        ("(topic:gmm-em", "missing ')'"),
+        ("topic:gmm-em topic:kmeans", "unexpected 'topic:kmeans'"),
+        ("and type:mcq", "unexpected 'and'"),
+        ("gmm", "is not a term"),
+        ("colour:red", "unknown field 'colour'"),
+        ("topic:nope", "unknown topic 'nope'"),
+        ("type:essay", "unknown type 'essay'"),
+        ("question:9-3", "goes backwards"),
+        ("", "empty query"),
+    ],
+)
+def test_malformed_queries_give_clear_errors(deck, query, message):
+    with pytest.raises(QueryError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        select(deck, deck.cards, Selection(query=query))
+
+
+def test_empty_selection_lists_the_topics(deck):
+    with pytest.raises(QueryError) as error:
+        select(deck, deck.cards, Selection(topics=("diffusion",), types=("mcq",)))
+    assert "no card matches" in str(error.value) and "gmm-em" in str(error.value)
+
+
+def test_parse_ranges():
+    assert parse_ranges("1-3, 7,q9") == {1, 2, 3, 7, 9}
