@@ -107,3 +107,30 @@ def test_missing_cards_directory_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["check", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert "cards directory not found" in result.output
+
+
+def test_broken_formula_is_reported_by_check_and_blocks_build(tmp_path):
+    cards_yaml = "cards:\n" + GOOD_CARD.replace("Fine.", "|\n      Let $\\argmax_x f(x)$ be\n      and $\\frac{a}{b$.")
+    result, path = run_check(tmp_path, cards_yaml)
+    assert result.exit_code == 0, "--no-math-check validates without typesetting"
+    result = CliRunner().invoke(main, ["check", "cards"])
+    assert result.exit_code == 1
+    engine_message = "Undefined control sequence \\argmax" if "structurally" not in result.output else "brace"
+    assert f"{path}:6: question: " in result.output and engine_message in result.output
+    assert f"{path}:7: question: " in result.output
+
+    previous = tmp_path / "build" / "bad.apkg"
+    previous.parent.mkdir()
+    previous.write_bytes(b"previous package")
+    result = CliRunner().invoke(main, ["build", "cards", "--out", "build"])
+    assert result.exit_code == 1
+    assert previous.read_bytes() == b"previous package"
+    assert list(previous.parent.iterdir()) == [previous]
+
+
+def test_formula_that_breaks_anki_is_flagged(tmp_path):
+    cards_yaml = "cards:\n" + GOOD_CARD.replace("Fine.", "|\n      See $x \\label{eq:1}$ and $50% of <b>y</b>$.")
+    run_check(tmp_path, cards_yaml)
+    result = CliRunner().invoke(main, ["check", "cards"])
+    assert result.exit_code == 1
+    assert "\\label" in result.output and "%" in result.output and "HTML" in result.output
