@@ -109,7 +109,7 @@ def parse_text(text: str, shown: str, problems: list[Problem]) -> SourceFile | N
         loader.dispose()
     lines: dict[KeyPath, int] = {}
     text_offsets: dict[KeyPath, int] = {}
-    _record_lines(node, (), lines, text_offsets, shown, problems)
+    _record_lines(node, (), lines, text_offsets, shown, problems, set())
     return SourceFile(shown, data, lines, text_offsets)
 
 
@@ -120,13 +120,17 @@ def _record_lines(
     text_offsets: dict[KeyPath, int],
     shown: str,
     problems: list[Problem],
+    visited: set[int],
 ) -> None:
     lines[key_path] = node.start_mark.line + 1
+    if id(node) in visited:  # an alias seen before (possibly a cycle): its lines are recorded
+        return
+    visited.add(id(node))
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         text_offsets[key_path] = 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record_lines(item, key_path + (index,), lines, text_offsets, shown, problems)
+            _record_lines(item, key_path + (index,), lines, text_offsets, shown, problems, visited)
     elif isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -136,7 +140,7 @@ def _record_lines(
             if key in seen:
                 problems.append(Problem(shown, key_node.start_mark.line + 1, key, "duplicate key"))
             seen.add(key)
-            _record_lines(value_node, key_path + (key,), lines, text_offsets, shown, problems)
+            _record_lines(value_node, key_path + (key,), lines, text_offsets, shown, problems, visited)
             lines[key_path + (key,)] = key_node.start_mark.line + 1
 
 

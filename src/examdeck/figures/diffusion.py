@@ -63,7 +63,8 @@ def diffusion_forward(
         ax.stairs(density, EDGES, fill=True, color=style.SKY, alpha=0.8,
                   label="$x_t$ (histogram)")
         ax.plot(grid, normal, "--", color=style.INK, linewidth=2.2, label="N(0, 1)")
-        ax.set_title(rf"$t = {snapshot['t']}$,  $\bar\alpha_t = {_tex_number(snapshot['alpha_bar'])}$")
+        abar = _tex_number(snapshot["alpha_bar"])
+        ax.set_title(rf"$t = {snapshot['t']}$,  $\bar\alpha_t = {abar}$")
     for ax in axes[1]:
         ax.set_xlabel("x")
     for ax in axes[:, 0]:
