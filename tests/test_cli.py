@@ -103,3 +103,11 @@ def test_export_errors_are_clean(tmp_path, args, message):
     assert message in result.output and "Traceback" not in result.output
     assert "linear-regression" in result.output or "ends too early" in message
     assert not (tmp_path / "x.apkg").exists()
+
+
+def test_readme_command_reference_is_current():
+    """The README's reference is generated from --help; regenerate it with `cog -r README.md`."""
+    from cogapp import Cog
+
+    status = Cog().main(["cog", "--check", str(REPO / "README.md")])
+    assert status == 0, "README.md's command reference is stale: run `cog -r README.md`"

@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 from fractions import Fraction
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,29 @@ REQUIRED = {
 }
 
 
+# Draws every figure in another process (another hash seed) and prints the digests.
+SECOND_RUN = (
+    "import hashlib, json, examdeck.figures as f\n"
+    "print(json.dumps({n: [hashlib.sha256(d.png).hexdigest(),"
+    " hashlib.sha256(f.sidecar_bytes(d.data)).hexdigest()]"
+    " for n, d in ((n, f.draw(n)) for n in f.figure_names())}))\n"
+)
+
+
 @pytest.fixture(scope="module")
-def drawn() -> dict[str, figures.DrawnFigure]:
+def second_run() -> Iterator[subprocess.Popen[str]]:
+    # Started before this process draws, so the two draw in parallel.
+    env = {**os.environ, "PYTHONHASHSEED": "4242"}
+    process = subprocess.Popen([sys.executable, "-c", SECOND_RUN], stdout=subprocess.PIPE,
+                               text=True, env=env)
+    yield process
+    if process.poll() is None:
+        process.kill()
+    process.communicate()
+
+
+@pytest.fixture(scope="module")
+def drawn(second_run: subprocess.Popen[str]) -> dict[str, figures.DrawnFigure]:
     return {name: figures.draw(name) for name in figures.figure_names()}
 
 
@@ -150,23 +172,17 @@ def test_pngs_are_2x_opaque_and_carry_no_metadata(drawn: dict[str, figures.Drawn
         assert (pixels[0, 0, :3] == 1.0).all() and (pixels[-1, -1, :3] == 1.0).all(), name
 
 
-def test_drawing_is_byte_identical_across_processes(drawn: dict[str, figures.DrawnFigure]) -> None:
-    code = (
-        "import hashlib, json, examdeck.figures as f\n"
-        "print(json.dumps({n: [hashlib.sha256(d.png).hexdigest(),"
-        " hashlib.sha256(f.sidecar_bytes(d.data)).hexdigest()]"
-        " for n, d in ((n, f.draw(n)) for n in f.figure_names())}))\n"
-    )
-    env = {**os.environ, "PYTHONHASHSEED": "4242"}
-    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                            text=True, env=env)
-    again = json.loads(result.stdout)
+def test_drawing_is_byte_identical_across_processes(
+    drawn: dict[str, figures.DrawnFigure], second_run: subprocess.Popen[str]
+) -> None:
+    output, _ = second_run.communicate(timeout=300)
+    assert second_run.returncode == 0
     here = {
         name: [hashlib.sha256(d.png).hexdigest(),
                hashlib.sha256(figures.sidecar_bytes(d.data)).hexdigest()]
         for name, d in drawn.items()
     }
-    assert again == here
+    assert json.loads(output) == here
 
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 invalid input (every problem printed as path:line: fiel
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import traceback
@@ -39,6 +40,12 @@ class Ui:
     def step(self, message: str) -> None:
         if self.verbosity > 0:
             click.echo(f"  {message}", err=True)
+
+    def progress(self, items: list[Any], label: str) -> Any:
+        """A progress bar on stderr for a terminal; silent when piped, quiet or verbose."""
+        if self.verbosity != 0 or not sys.stderr.isatty():
+            return contextlib.nullcontext(items)
+        return click.progressbar(items, label=label, file=sys.stderr, show_pos=True)
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -255,3 +262,37 @@ def export(ui: Ui, cards_dir: Path, out_path: Path, deck_key: str | None, deck_n
         ui.warn(warning)
     for package in built:
         ui.info(f"wrote {package.path} ({package.note_count} notes, {package.media_count} media files) as deck {title!r}")
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option("--out", "figures_dir", default=Path("figures"), show_default=True,
+              type=click.Path(path_type=Path, file_okay=False), help="Where to write <name>.png, .json and .hash.")
+@click.option("--force", is_flag=True, help="Redraw even when the code hash says the file is current.")
+@click.pass_obj
+@handle_errors
+def figures(ui: Ui, names: tuple[str, ...], figures_dir: Path, force: bool) -> None:
+    """Draw the figures that cards refer to (all, or NAMES), with their data as JSON.
+
+    A figure is redrawn only when its code or parameters changed (a content hash
+    kept in <name>.hash), unless --force is given.
+
+    \b
+    Example:
+      examdeck figures                  # every figure into figures/
+      examdeck figures gmm-datasets --force
+    """
+    from . import figures as registry
+
+    known = registry.figure_names()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"unknown figure {unknown[0]!r}; known figures: {', '.join(known)}")
+    if force:
+        for name in names or known:
+            (figures_dir / f"{name}.hash").unlink(missing_ok=True)
+    with ui.progress(list(names or known), "drawing figures") as todo:
+        for name in todo:
+            path = registry.ensure_figure(name, figures_dir)
+            ui.step(f"{path} and {path.with_suffix('.json').name}")
+    ui.info(f"{len(names or known)} figures up to date in {figures_dir}")

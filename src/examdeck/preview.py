@@ -242,7 +242,7 @@ _MATHJAX_CONFIG = {
 _PAGE_CSS = """\
 html, body { margin: 0; }
 body.preview { background: #e9ebee; color: #1d1d1f; font-family: -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
-body.preview.nightMode { background: #121314; color: #e8eaed; }
+body.preview.nightMode { background: #121314; color: #e8eaed; color-scheme: dark; }
 .toolbar { position: sticky; top: 0; z-index: 2; display: flex; flex-wrap: wrap; gap: 0.4em 1.2em; align-items: center;
   padding: 0.6em 1.2em; background: #ffffff; border-bottom: 1px solid #c9ccd1; }
 .nightMode .toolbar { background: #1e1f22; border-color: #3c4043; }
@@ -299,6 +299,7 @@ _PAGE_JS = """\
     body.classList.toggle("nightMode", on);
     body.classList.toggle("night_mode", on);
     night.setAttribute("aria-pressed", String(on));
+    night.textContent = on ? "Light mode" : "Night mode";
   }
   function saveHash() {
     var parts = [];
