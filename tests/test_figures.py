@@ -15,15 +15,15 @@ import os
 import struct
 import subprocess
 import sys
-from fractions import Fraction
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-import examdeck.figures as figures
+from examdeck import figures
 from examdeck.figures import em
 
 REPO = Path(__file__).resolve().parents[1]
@@ -161,9 +161,9 @@ def test_pngs_are_2x_opaque_and_carry_no_metadata(drawn: dict[str, figures.Drawn
     for name, figure in drawn.items():
         chunks = dict(_png_chunks(figure.png))
         assert not {b"tEXt", b"iTXt", b"zTXt", b"tIME"} & chunks.keys(), name
-        x_ppm, y_ppm, unit = struct.unpack(">IIB", chunks[b"pHYs"])
+        x_ppm, _, unit = struct.unpack(">IIB", chunks[b"pHYs"])
         assert unit == 1 and round(x_ppm * 0.0254) >= 200, name  # pixels per metre -> dpi
-        width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
+        width, _ = struct.unpack(">II", chunks[b"IHDR"][:8])
         assert width >= 1200, name
         pixels = matplotlib.image.imread(io.BytesIO(figure.png), format="png")
         # Opaque everywhere, white at the border: readable on Anki's dark background.
@@ -408,11 +408,11 @@ def test_gelu_derivative_is_correct(sidecar: dict[str, Any]) -> None:
         assert _at(data, "gelu_prime", z) == pytest.approx(value, abs=1e-6), z
         assert _at(data, "gelu", z) == pytest.approx(z * 0.5 * (1 + math.erf(z / math.sqrt(2))))
     # The plotted derivative is the derivative of the plotted curve (central differences).
-    z, gelu = np.array(data["z"]), np.array(data["gelu"])
-    numeric = (gelu[2:] - gelu[:-2]) / (z[2:] - z[:-2])
+    grid, gelu = np.array(data["z"]), np.array(data["gelu"])
+    numeric = (gelu[2:] - gelu[:-2]) / (grid[2:] - grid[:-2])
     np.testing.assert_allclose(numeric, np.array(data["gelu_prime"])[1:-1], atol=2e-4)
     sig = np.array(data["gelu_sigmoid"])
-    numeric = (sig[2:] - sig[:-2]) / (z[2:] - z[:-2])
+    numeric = (sig[2:] - sig[:-2]) / (grid[2:] - grid[:-2])
     np.testing.assert_allclose(numeric, np.array(data["gelu_sigmoid_prime"])[1:-1], atol=2e-4)
 
 
@@ -473,7 +473,7 @@ def test_logreg_norm_is_bounded_on_non_separable_data(sidecar: dict[str, Any]) -
 
 def _shift(a: dict[str, float], b: dict[str, float], xs: np.ndarray) -> float:
     """Largest change in prediction between two lines over the data's x range."""
-    return max(abs((a["slope"] - b["slope"]) * x + a["intercept"] - b["intercept"])
+    return max(abs((a["slope"] - b["slope"]) * float(x) + a["intercept"] - b["intercept"])
                for x in (xs.min(), xs.max()))
 
 

@@ -89,7 +89,7 @@ def logreg_weight_norm(
     right.set_xscale("log")
     right.set_xlabel("gradient descent iteration")
     right.set_ylabel(r"$\|\theta\|$")
-    right.set_title("separable: keeps growing (like log t)\nnot separable: levels off")
+    right.set_title("separable: keeps growing\nnot separable: levels off")
     right.legend(loc="upper left")
     data = {
         "learning_rate": learning_rate,
