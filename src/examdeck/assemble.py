@@ -84,6 +84,10 @@ def assemble(
             guid=note_guid(deck.key, card.id),
             sort_field=card.id,
         )
+        if card.status == "retired":
+            # A note without cards: students who have the card get the banner and tag;
+            # new students get no card, so a retired card is never due for them.
+            note.cards = []
         subdecks[slug].add_note(note)
     ordered = [parent] + [subdecks[t.slug] for t in deck.topics if t.slug in subdecks]
     return AssembledDeck(deck.key, tuple(ordered), tuple(media.values()), len(cards))

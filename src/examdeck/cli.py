@@ -296,3 +296,31 @@ def figures(ui: Ui, names: tuple[str, ...], figures_dir: Path, force: bool) -> N
             path = registry.ensure_figure(name, figures_dir)
             ui.step(f"{path} and {path.with_suffix('.json').name}")
     ui.info(f"{len(names or known)} figures up to date in {figures_dir}")
+
+
+@main.command()
+@cards_dir_argument
+@click.option("--out", "out_dir", default=Path("build/preview"), show_default=True,
+              type=click.Path(path_type=Path, file_okay=False), help="Directory for index.html, media/ and mathjax/.")
+@click.option("--figures-dir", default=Path("figures"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Where generated figures are kept.")
+@click.option("--active-only", is_flag=True, help="Leave out nullified, draft and retired cards.")
+@click.option("--no-math-check", is_flag=True, help="Skip checking formulas before writing the page.")
+@click.pass_obj
+@handle_errors
+def preview(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, active_only: bool, no_math_check: bool) -> None:
+    """Write a static HTML page of every card, front and back, as Anki shows them.
+
+    Formulas are typeset by the same MathJax 3.2.2 as Anki, served from local
+    files; a menu filters the cards by topic and a button switches to night mode.
+
+    \b
+    Example:
+      examdeck preview                   # -> build/preview/index.html
+      examdeck preview --out /tmp/review && xdg-open /tmp/review/index.html
+    """
+    from .preview import write_preview
+
+    page = write_preview(cards_dir, out_dir, figures_dir=figures_dir, include_all=not active_only,
+                         math_check=not no_math_check, progress=ui.step)
+    ui.info(f"wrote {page}")

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 CardType = Literal["mcq", "truefalse", "open"]
-Status = Literal["active", "nullified", "draft"]
+Status = Literal["active", "nullified", "draft", "retired"]
 CARD_TYPES: tuple[CardType, ...] = ("mcq", "truefalse", "open")
-STATUSES: tuple[Status, ...] = ("active", "nullified", "draft")
+STATUSES: tuple[Status, ...] = ("active", "nullified", "draft", "retired")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,14 @@ class SourceRef:
     question: int | None = None
     part: str | None = None
     points: float | None = None
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """Why and when a published card was withdrawn; it keeps shipping so students' copies are marked."""
+
+    version: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ class Card:
     notes: str
     path: str
     line: int
+    retirement: Retirement | None = None
 
     @property
     def primary_topic(self) -> str:
@@ -83,6 +92,7 @@ class Deck:
     topics: tuple[Topic, ...]
     cards: tuple[Card, ...]
     path: str
+    version: str = ""
 
     def topic(self, slug: str) -> Topic:
         return next(t for t in self.topics if t.slug == slug)

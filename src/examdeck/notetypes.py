@@ -112,9 +112,12 @@ CSS = """\
 .examdeck .source { margin-top: 1em; color: var(--muted); font-size: 0.8em; }
 .examdeck img.figure { display: block; max-width: 100%; height: auto; margin: 0.6em auto; border-radius: 6px; }
 .examdeck .math-display { overflow-x: auto; overflow-y: hidden; margin: 0.5em 0; }
+.examdeck mjx-container[display="true"] { overflow-x: auto; overflow-y: hidden; max-width: 100%; }
 .examdeck table { border-collapse: collapse; margin: 0.5em 0; }
 .examdeck td, .examdeck th { border: 1px solid var(--muted); padding: 0.2em 0.5em; }
 .examdeck pre, .examdeck code { background: var(--panel); border-radius: 4px; padding: 0 0.2em; }
+.examdeck .retired-banner { margin: 0 0 0.8em; padding: 0.5em 0.8em; border-left: 4px solid var(--bad);
+  background: var(--panel); font-size: 0.9em; }
 .examdeck hr#answer { border: none; border-top: 1px solid var(--muted); margin: 1em 0; }
 @media (max-width: 480px) { .card { font-size: 17px; } .examdeck { padding: 0 0.2em; } }
 """

@@ -98,8 +98,8 @@ def check(cards_dir: Path, *, math_check: bool = True, progress: Progress | None
 
 
 def select_cards(deck: Deck, options: BuildOptions) -> list[Card]:
-    """The cards a build ships: active ones, plus nullified or draft ones when asked."""
-    wanted = {"active"}
+    """The cards a build ships: active and retired ones, plus nullified or draft ones when asked."""
+    wanted = {"active", "retired"}  # retired cards ship as card-less notes: see assemble
     if options.include_nullified:
         wanted.add("nullified")
     if options.include_drafts:

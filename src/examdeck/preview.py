@@ -89,7 +89,7 @@ def render_template(template: str, fields: Mapping[str, str], *, front_side: str
                 expected = f"{{{{/{open_sections[-1][0]}}}}}" if open_sections else "no closing tag"
                 raise TemplateError(f"{{{{/{name}}}}}: expected {expected}")
             open_sections.pop()
-        elif kind in "#^" and kind:
+        elif kind:  # "#" or "^"
             non_empty = not field_is_empty(values[name])
             open_sections.append((name, non_empty if kind == "#" else not non_empty))
         elif all(kept for _, kept in open_sections):
@@ -107,7 +107,6 @@ def render_template(template: str, fields: Mapping[str, str], *, front_side: str
 class PreviewCard:
     """One card as the page shows it: its source card and the two rendered sides."""
 
-    deck_key: str
     card: Card
     front: str
     back: str
@@ -124,7 +123,7 @@ def mathjax_dir(runner_dir: Path | None = None) -> Path:
     """The installed ``mathjax-full`` package; raise UsageError with the set-up command when missing."""
     runner = runner_dir if runner_dir is not None else default_runner_dir()
     package = runner / "node_modules" / "mathjax-full"
-    hint = f"run `npm ci --prefix {runner}` (the preview serves MathJax from local files)"
+    hint = f"run `npm ci --prefix {_display_path(runner)}` (the preview serves MathJax from local files)"
     missing = [p for p in (MATHJAX_SCRIPT, MATHJAX_FONTS, "package.json") if not (package / p).exists()]
     if missing:
         raise UsageError(f"MathJax {MATHJAX_VERSION} is not installed ({package / missing[0]} is missing): {hint}")
@@ -135,6 +134,14 @@ def mathjax_dir(runner_dir: Path | None = None) -> Path:
     if version != MATHJAX_VERSION:
         raise UsageError(f"MathJax {version} is installed in {package}, Anki uses {MATHJAX_VERSION}: {hint}")
     return package
+
+
+def _display_path(path: Path) -> str:
+    """``path`` relative to the working directory when under it: ``npm ci --prefix mathjax``."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def write_preview(
@@ -208,7 +215,7 @@ def _preview_card(checked: CheckedDeck, card: Card, media: Mapping[str, str]) ->
     fields = {name: fields.get(name, "") for name in spec.fields}
     front = render_template(spec.front, fields)
     back = render_template(spec.back, fields, front_side=front)
-    return PreviewCard(checked.deck.key, card, front, back)
+    return PreviewCard(card, front, back)
 
 
 def topic_options(decks: Sequence[tuple[Deck, Sequence[PreviewCard]]]) -> list[TopicOption]:

@@ -149,7 +149,7 @@ def render_card(card: Card, deck_source: str) -> RenderedCard:
     """All of a card's fields, in the note type's field names."""
     question = render_text(card.question)
     parts = [question]
-    fields = {"Id": escapeHtml(card.id), "Question": question.html}
+    fields = {"Id": escapeHtml(card.id), "Question": retirement_banner(card) + question.html}
     if card.type == "mcq":
         choices = [render_text(TextField(f"choices[{i}].text", c.text, c.line), inline=True) for i, c in enumerate(card.choices)]
         parts += choices
@@ -179,6 +179,18 @@ def render_card(card: Card, deck_source: str) -> RenderedCard:
         formulas=tuple(f for p in parts for f in p.formulas),
         figures=tuple(dict.fromkeys(figures)),
         problems=tuple(p for part in parts for p in part.problems),
+    )
+
+
+def retirement_banner(card: Card) -> str:
+    """Shown on a retired card that students already have: why, since when, and how to suspend them all."""
+    if card.retirement is None:
+        return ""
+    return (
+        f'<div class="retired-banner"><strong>Retired in {escapeHtml(card.retirement.version)}:</strong> '
+        f"{escapeHtml(card.retirement.reason)} This card is no longer part of the deck. To suspend every "
+        "retired card at once, search <code>tag:status::retired</code> in the browser, select all and "
+        "choose Suspend.</div>"
     )
 
 

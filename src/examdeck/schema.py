@@ -7,15 +7,16 @@ from collections.abc import Collection
 from typing import Any
 
 from .errors import Problem
-from .model import CARD_TYPES, STATUSES, Card, Choice, Deck, SourceRef, TextField, Topic
+from .model import CARD_TYPES, STATUSES, Card, Choice, Deck, Retirement, SourceRef, TextField, Topic
 from .sources import DeckSources, KeyPath, SourceFile
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CARD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-DECK_KEYS = {"key", "title", "description", "source", "topics"}
+SLUG_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+DECK_KEYS = {"key", "title", "description", "source", "topics", "version"}
 CARD_KEYS = {
     "id", "type", "topics", "question", "choices", "multiple", "answer", "explanation",
-    "figure", "source", "status", "notes",
+    "figure", "source", "status", "notes", "retired_in", "reason",
 }
 SOURCE_KEYS = {"question", "part", "points"}
 CHOICE_KEYS = {"text", "correct"}
@@ -39,7 +40,7 @@ def validate_deck(sources: DeckSources, known_figures: Collection[str], problems
     deck_info = _validate_deck_file(sources.deck, problems)
     if deck_info is None:
         return None
-    key, title, description, source, topics = deck_info
+    key, title, description, source, topics, version = deck_info
     topic_slugs = {t.slug for t in topics}
     cards: list[Card] = []
     first_seen: dict[str, str] = {}
@@ -55,10 +56,12 @@ def validate_deck(sources: DeckSources, known_figures: Collection[str], problems
             cards.append(card)
     if not cards and not any(p.path.startswith(sources.directory) for p in problems):
         problems.append(Problem(sources.deck.path, 1, "", "the deck has no cards (add a card file next to deck.yaml)"))
-    return Deck(key, title, description, source, topics, tuple(cards), sources.directory)
+    return Deck(key, title, description, source, topics, tuple(cards), sources.directory, version)
 
 
-def _validate_deck_file(source: SourceFile, problems: list[Problem]) -> tuple[str, str, str, str, tuple[Topic, ...]] | None:
+def _validate_deck_file(
+    source: SourceFile, problems: list[Problem]
+) -> tuple[str, str, str, str, tuple[Topic, ...], str] | None:
     out = _Collector(source, problems)
     data = source.data
     if not isinstance(data, dict):
@@ -72,6 +75,12 @@ def _validate_deck_file(source: SourceFile, problems: list[Problem]) -> tuple[st
     title = _required_str(out, (), data, "title")
     description = _optional_str(out, (), data, "description") or ""
     deck_source = _optional_str(out, (), data, "source") or ""
+    version = data.get("version")
+    if isinstance(version, (int, float)) and not isinstance(version, bool):
+        version = str(version)
+    if version is not None and (not isinstance(version, str) or not SLUG_VERSION.match(version)):
+        out.add(("version",), "version", "must be text like 2025-spring (letters, digits, '.', '-', '_')")
+        version = None
     topics: list[Topic] = []
     raw_topics = data.get("topics")
     if not isinstance(raw_topics, list) or not raw_topics:
@@ -95,7 +104,7 @@ def _validate_deck_file(source: SourceFile, problems: list[Problem]) -> tuple[st
                 topics.append(Topic(slug, topic_title))
     if key is None or title is None or not topics:
         return None
-    return key, title, description, deck_source, tuple(topics)
+    return key, title, description, deck_source, tuple(topics), version or ""
 
 
 def _validate_card_file(
@@ -141,6 +150,7 @@ def _validate_card(
     if status not in STATUSES:
         out.add(path + ("status",), "status", f"unknown status {status!r} (expected one of: {', '.join(STATUSES)})")
     notes = _optional_str(out, path, raw, "notes") or ""
+    retirement = _retirement(out, path, raw, status)
     figure = _optional_str(out, path, raw, "figure")
     if figure is not None and figure not in known_figures:
         out.add(path + ("figure",), "figure", f"unknown figure {figure!r} (known: {', '.join(sorted(known_figures)) or 'none'})")
@@ -182,7 +192,27 @@ def _validate_card(
         notes=notes,
         path=out.source.path,
         line=out.source.line(path),
+        retirement=retirement,
     )
+
+
+def _retirement(out: _Collector, path: KeyPath, raw: dict, status: str) -> Retirement | None:
+    version = raw.get("retired_in")
+    if isinstance(version, (int, float)) and not isinstance(version, bool):
+        version = str(version)
+    reason = _optional_str(out, path, raw, "reason")
+    if status != "retired":
+        for key in ("retired_in", "reason"):
+            if key in raw:
+                out.add(path + (key,), key, "only retired cards have this (set 'status: retired')")
+        return None
+    if not isinstance(version, str) or not version.strip():
+        out.add(path + ("retired_in",), "retired_in", "a retired card needs 'retired_in: <release version>'")
+    if reason is None and "reason" not in raw:
+        out.add(path, "reason", "a retired card needs a 'reason' that students will see")
+    if not isinstance(version, str) or not version.strip() or reason is None:
+        return None
+    return Retirement(version.strip(), reason)
 
 
 def _topics(out: _Collector, path: KeyPath, raw: dict, topic_slugs: set[str]) -> tuple[str, ...]:

@@ -1,0 +1,135 @@
+"""What an importer produces: plain cards in our format, the deck they belong to, and warnings."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import CardType, SourceRef, Status, Topic
+
+
+@dataclass(frozen=True)
+class ImportWarning:
+    """Something the importer could not carry over faithfully: `path:line: warning: message`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        location = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{location}: warning: {self.message}"
+
+
+@dataclass(frozen=True)
+class ImportedChoice:
+    text: str
+    correct: bool
+
+
+@dataclass(frozen=True)
+class ImportedCard:
+    """One card as it will be written; `file` is the card file (e.g. `part1-mcq.yaml`) it goes to."""
+
+    id: str
+    type: CardType
+    topics: tuple[str, ...]
+    question: str
+    file: str
+    choices: tuple[ImportedChoice, ...] = ()
+    multiple: bool = False
+    answer: bool | str | None = None
+    explanation: str = ""
+    source: SourceRef | None = None
+    status: Status = "active"
+    notes: str = ""
+    line: int = 0  # where the question starts in the imported exam, for messages
+
+    def to_data(self) -> dict[str, Any]:
+        """The card as card-file data, keys in the order they are written."""
+        data: dict[str, Any] = {"id": self.id, "type": self.type}
+        if self.status != "active":
+            data["status"] = self.status
+        data["topics"] = list(self.topics)
+        source = source_data(self.source)
+        if source:
+            data["source"] = source
+        data["question"] = self.question
+        if self.type == "mcq":
+            if self.multiple:
+                data["multiple"] = True
+            data["choices"] = [{"text": c.text, "correct": c.correct} for c in self.choices]
+        elif self.answer is not None:
+            data["answer"] = self.answer
+        if self.explanation:
+            data["explanation"] = self.explanation
+        if self.notes:
+            data["notes"] = self.notes
+        return data
+
+
+@dataclass(frozen=True)
+class DeckMeta:
+    """The deck.yaml of an imported deck."""
+
+    key: str
+    title: str
+    topics: tuple[Topic, ...]
+    description: str = ""
+    source: str = ""
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"key": self.key, "title": self.title}
+        if self.description:
+            data["description"] = self.description
+        if self.source:
+            data["source"] = self.source
+        data["topics"] = [{"slug": t.slug, "title": t.title} for t in self.topics]
+        return data
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """An imported exam: its cards, the topics they use (in order of appearance), and warnings."""
+
+    cards: tuple[ImportedCard, ...]
+    topics: tuple[Topic, ...]
+    warnings: tuple[ImportWarning, ...] = field(default=())
+
+
+def source_data(source: SourceRef | None) -> dict[str, Any]:
+    if source is None:
+        return {}
+    data: dict[str, Any] = {}
+    if source.question is not None:
+        data["question"] = source.question
+    if source.part is not None:
+        data["part"] = source.part
+    if source.points is not None:
+        data["points"] = int(source.points) if float(source.points).is_integer() else source.points
+    return data
+
+
+def ascii_fold(text: str) -> str:
+    """`Édit` -> `Edit`: drop accents so that names become valid slugs."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def slugify(name: str, *, keep_underscore: bool = False) -> str:
+    """`Linear regression / Loss` -> `linear-regression-loss`; empty when nothing is left."""
+    allowed = "a-z0-9_" if keep_underscore else "a-z0-9"
+    slug = re.sub(f"[^{allowed}]+", "-", ascii_fold(name).lower())
+    return re.sub(r"-{2,}", "-", slug).strip("-_")
+
+
+def topic_title(name: str) -> str:
+    """A readable title from a group name: `linear_regression` -> `Linear regression`."""
+    words = re.sub(r"[_\s]+", " ", name).strip()
+    return words[:1].upper() + words[1:] if words else name
+
+
+def deck_title(key: str) -> str:
+    """A default title when none is given: `cs433-2024` -> `cs433-2024` (the key says it best)."""
+    return key
