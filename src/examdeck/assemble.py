@@ -62,11 +62,12 @@ def assemble(
     figure_files: Mapping[str, Path],
     *,
     deck_title: str | None = None,
+    description: str | None = None,
 ) -> AssembledDeck:
     """Build the genanki decks for `cards`; `figure_files` maps each referenced figure to its image."""
     media = {name: MediaFile(media_name(name, path), path) for name, path in sorted(figure_files.items())}
     title = deck_title or deck.title
-    parent = genanki.Deck(stable_id("examdeck-deck", deck.key), title, _deck_description(deck))
+    parent = genanki.Deck(stable_id("examdeck-deck", deck.key), title, _deck_description(description or deck.description))
     subdecks: dict[str, genanki.Deck] = {}
     for card in cards:
         slug = card.primary_topic
@@ -93,7 +94,5 @@ def assemble(
     return AssembledDeck(deck.key, tuple(ordered), tuple(media.values()), len(cards))
 
 
-def _deck_description(deck: Deck) -> str:
-    if not deck.description:
-        return ""
-    return render_text(TextField("description", deck.description, 1)).html
+def _deck_description(markdown: str) -> str:
+    return render_text(TextField("description", markdown, 1)).html if markdown else ""

@@ -136,18 +136,34 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
 @main.command()
 @cards_dir_argument
 @click.option("--no-math-check", is_flag=True, help="Validate without typesetting formulas.")
+@click.option("--previous", metavar="OLD",
+              help="A previous release (.apkg, cards directory or git ref): fail if a card it had is gone without being retired.")
 @click.pass_obj
 @handle_errors
-def check(ui: Ui, cards_dir: Path, no_math_check: bool) -> None:
+def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None) -> None:
     """Validate every card under CARDS_DIR without writing anything.
 
     \b
     Example:
       examdeck check cards
+      examdeck check --previous v2025-spring   # a git tag of the last release
     """
     from .pipeline import check as run_check
 
     report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step)
+    if previous:
+        from .errors import InvalidSources, Problem
+        from .snapshot import load_snapshot
+
+        problems = []
+        for checked in report.decks:
+            old = load_snapshot(previous, deck_key=checked.deck.key)
+            for card_id in sorted(set(old.cards) - {c.id for c in checked.deck.cards}):
+                problems.append(Problem(f"{checked.deck.path}/deck.yaml", 1, "cards",
+                                        f"card {card_id!r} of {previous} is gone: retire it (status: retired, "
+                                        "retired_in, reason) instead of deleting it"))
+        if problems:
+            raise InvalidSources(problems)
     for warning in report.warnings:
         ui.warn(warning)
     for checked in report.decks:
@@ -324,3 +340,71 @@ def preview(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, active_on
     page = write_preview(cards_dir, out_dir, figures_dir=figures_dir, include_all=not active_only,
                          math_check=not no_math_check, progress=ui.step)
     ui.info(f"wrote {page}")
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new", default="cards")
+@click.option("--deck", "deck_key", metavar="KEY", help="The deck to compare, when a side holds several.")
+@click.option("--format", "output_format", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True, help="markdown is what release notes contain.")
+@click.option("--cards-path", default="cards", show_default=True, help="Where the cards are inside a git ref.")
+@click.option("--allow-removal", is_flag=True, help="Report removed cards without failing.")
+@click.pass_obj
+@handle_errors
+def diff(ui: Ui, old: str, new: str, deck_key: str | None, output_format: str, cards_path: str,
+         allow_removal: bool) -> None:
+    """Compare two releases: cards added, changed (field by field), moved, retired, removed.
+
+    OLD and NEW are each an .apkg file, a cards directory or a git ref (default
+    NEW: the cards directory). A card removed outright is an error unless
+    --allow-removal: students keep their copy, still scheduled, forever.
+
+    \b
+    Example:
+      examdeck diff v2025-spring cards
+      examdeck diff build/cs433-2024-2025-spring.apkg cards --format markdown
+    """
+    from .diff import diff_snapshots, format_diff
+    from .snapshot import load_snapshot
+
+    result = diff_snapshots(load_snapshot(old, deck_key=deck_key, cards_path=cards_path),
+                            load_snapshot(new, deck_key=deck_key, cards_path=cards_path))
+    click.echo(format_diff(result, output_format), nl=False)
+    if result.removed and not allow_removal:
+        click.echo(f"error: removed without being retired: {', '.join(result.removed)} (see --allow-removal)", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+@main.command()
+@cards_dir_argument
+@click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Directory for <deck-key>-<version>.apkg and its release notes (.md).")
+@click.option("--previous", metavar="OLD", help="The previous release (.apkg, cards directory or git ref) for the release notes.")
+@click.option("--allow-removal", is_flag=True, help="Allow cards that the previous release had to be gone.")
+@click.option("--figures-dir", default=Path("figures"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Where generated figures are kept.")
+@click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
+@click.pass_obj
+@handle_errors
+def release(ui: Ui, cards_dir: Path, out_dir: Path, previous: str | None, allow_removal: bool, figures_dir: Path,
+            no_math_check: bool) -> None:
+    """Build a semester release: <deck-key>-<version>.apkg plus release notes.
+
+    The version comes from deck.yaml; the build time from SOURCE_DATE_EPOCH or
+    else the last git commit, so the package is reproducible and newer than the
+    previous release. The deck description lists the version, the source and
+    the cards per topic, and tells students how to update safely.
+
+    \b
+    Example:
+      examdeck release --previous v2025-spring
+    """
+    from .release import make_release
+
+    releases, warnings = make_release(cards_dir, out_dir, figures_dir=figures_dir, previous=previous,
+                                      math_check=not no_math_check, allow_removal=allow_removal, progress=ui.step)
+    for warning in warnings:
+        ui.warn(warning)
+    for item in releases:
+        ui.info(f"wrote {item.package.path} ({item.package.note_count} notes) and {item.notes_path}")

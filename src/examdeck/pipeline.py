@@ -117,8 +117,7 @@ def build(
     out_path: Path | None = None,
 ) -> tuple[list[BuiltPackage], tuple[str, ...]]:
     """Build one package per deck (or the single `out_path`); `choose` narrows the cards of each deck."""
-    from .assemble import assemble
-    from .package import build_timestamp, write_package
+    from .package import build_timestamp
 
     log = _Log(progress)
     report = check(cards_dir, math_check=options.math_check, progress=progress)
@@ -131,17 +130,37 @@ def build(
             cards = choose(deck, cards)
         if not cards:
             continue
-        figure_names = sorted({f for c in cards for f in checked.rendered[c.id].figures})
-        figure_files = {}
-        for name in figure_names:
-            log.step(f"figure {name}")
-            figure_files[name] = figure_registry.ensure_figure(name, options.figures_dir)
-        assembled = assemble(deck, cards, checked.rendered, figure_files, deck_title=deck_title)
         path = out_path or options.out_dir / f"{deck.key}.apkg"
-        log.step(f"writing {path}")
-        write_package(assembled, path, timestamp)
-        built.append(BuiltPackage(deck.key, path, assembled.note_count, len(assembled.media)))
+        built.append(package_deck(checked, cards, options.figures_dir, path, timestamp, deck_title=deck_title, log=log))
     return built, report.warnings + tuple(log.warnings)
+
+
+def package_deck(
+    checked: CheckedDeck,
+    cards: list[Card],
+    figures_dir: Path,
+    path: Path,
+    timestamp: float,
+    *,
+    deck_title: str | None = None,
+    description: str | None = None,
+    log: _Log | None = None,
+) -> BuiltPackage:
+    """Draw the figures the cards use, assemble the notes and write the package atomically."""
+    from .assemble import assemble
+    from .package import write_package
+
+    log = log or _Log()
+    figure_files = {}
+    for name in sorted({f for c in cards for f in checked.rendered[c.id].figures}):
+        log.step(f"figure {name}")
+        figure_files[name] = figure_registry.ensure_figure(name, figures_dir)
+    assembled = assemble(
+        checked.deck, cards, checked.rendered, figure_files, deck_title=deck_title, description=description
+    )
+    log.step(f"writing {path}")
+    write_package(assembled, path, timestamp)
+    return BuiltPackage(checked.deck.key, path, assembled.note_count, len(assembled.media))
 
 
 def _render_deck(deck: Deck, cards: Sequence[Card], log: _Log) -> CheckedDeck:

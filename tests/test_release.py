@@ -1,0 +1,185 @@
+"""Semester releases: retire instead of delete, diff releases, and update students without losing reviews."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from conftest import import_package
+from examdeck.cli import main
+from examdeck.release import make_release
+
+DECK = {"key": "sem", "title": "Semester deck", "version": "r1", "source": "Test exam",
+        "topics": [{"slug": "one", "title": "Topic one"}, {"slug": "two", "title": "Topic two"}]}
+
+
+def card(card_id: str, text: str, topics=("one",), **extra) -> dict:
+    return {"id": card_id, "type": "truefalse", "topics": list(topics), "question": text, "answer": True, **extra}
+
+
+RELEASE_1 = [card("a", "Alpha $x$."), card("b", "Beta."), card("c", "Gamma."), card("d", "Delta."), card("f", "Phi.")]
+
+
+def write_cards(root, cards, version):
+    deck_dir = root / "cards" / "sem"
+    deck_dir.mkdir(parents=True, exist_ok=True)
+    (deck_dir / "deck.yaml").write_text(yaml.safe_dump({**DECK, "version": version}))
+    (deck_dir / "cards.yaml").write_text(yaml.safe_dump({"cards": cards}))
+    return root / "cards"
+
+
+def release_2_cards() -> list[dict]:
+    a, b, c, d, f = (dict(x) for x in RELEASE_1)
+    a["question"] = "Alpha $x^2$, corrected."
+    b["explanation"] = "Now explained."
+    c["topics"] = ["two"]
+    d.update(status="retired", retired_in="r2", reason="The question was ambiguous.")
+    return [a, b, c, d, f, card("e", "Epsilon, new.")]
+
+
+@pytest.fixture
+def releases(tmp_path, monkeypatch, figures_dir):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    cards = write_cards(tmp_path, RELEASE_1, "r1")
+    (r1,), _ = make_release(cards, tmp_path / "out1", figures_dir=figures_dir, math_check=False)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700086400")
+    write_cards(tmp_path, release_2_cards(), "r2")
+    (r2,), _ = make_release(cards, tmp_path / "out2", figures_dir=figures_dir, math_check=False,
+                            previous=str(r1.package.path))
+    return r1, r2, cards
+
+
+def notes_by_id(col):
+    return {col.get_note(n)["Id"]: col.get_note(n) for n in col.find_notes("")}
+
+
+def test_release_names_package_and_describes_the_deck(releases):
+    r1, r2, _ = releases
+    assert r1.package.path.name == "sem-r1.apkg" and r2.package.path.name == "sem-r2.apkg"
+    notes = r2.notes_path.read_text()
+    assert "# Semester deck r2" in notes and "### Retired (1)" in notes and "`d`" in notes
+    assert "First release" in r1.notes_path.read_text()
+
+
+def test_student_update_keeps_reviews_and_marks_the_retired_card(releases, collection):
+    from test_anki_import import answer_every_card_in
+
+    r1, r2, _ = releases
+    import_package(collection, r1.package.path)
+    deck_id = collection.decks.id_for_name("Semester deck")
+    description = collection.decks.get(deck_id)["desc"]
+    assert "release r1" in description and "Topic one: 5" in description and "tag:status::retired" in description
+    assert answer_every_card_in(collection, deck_id) >= 5
+    before = notes_by_id(collection)
+    reviews = collection.db.scalar("select count() from revlog")
+    scheduling = {c: (collection.get_card(c).due, collection.get_card(c).queue) for c in collection.find_cards("")}
+
+    import_package(collection, r2.package.path)
+    after = notes_by_id(collection)
+    assert set(after) == set(before) | {"e"}
+    assert collection.note_count() == 6
+    assert all(after[i].id == before[i].id for i in before)
+    assert "corrected" in after["a"]["Question"] and "Now explained" in after["b"]["Explanation"]
+    assert "topic::two" in after["c"].tags and "topic::one" not in after["c"].tags
+    assert "status::retired" in after["d"].tags
+    assert "Retired in r2" in after["d"]["Question"] and "ambiguous" in after["d"]["Question"]
+    assert collection.db.scalar("select count() from revlog") == reviews
+    assert {c: (collection.get_card(c).due, collection.get_card(c).queue) for c in scheduling} == scheduling
+    retired_card = after["d"].cards()[0]
+    assert "Retired in r2" in retired_card.render_output(reload=True).question_text
+    assert len(collection.find_cards("tag:status::retired")) == 1
+
+
+def test_new_students_never_get_the_retired_card(releases, tmp_path):
+    from anki.collection import Collection
+
+    _, r2, _ = releases
+    (tmp_path / "new").mkdir()
+    col = Collection(str(tmp_path / "new" / "collection.anki2"))
+    try:
+        import_package(col, r2.package.path)
+        ids = {col.get_card(c).note()["Id"] for c in col.find_cards("")}
+        assert ids == {"a", "b", "c", "e", "f"}
+        col.decks.select(col.decks.id_for_name("Semester deck"))
+        due = {col.get_card(q.card.id).note()["Id"] for q in col.sched.get_queued_cards(fetch_limit=50).cards}
+        assert "d" not in due
+    finally:
+        col.close()
+
+
+EXPECTED = {"added": ["e"], "changed": ["a", "b"], "moved": ["c"], "retired": ["d"], "removed": []}
+
+
+@pytest.mark.parametrize("sides", ["packages", "package-to-cards"])
+def test_diff_reports_exactly_the_changes_in_every_format(releases, sides):
+    r1, r2, cards = releases
+    new = str(r2.package.path) if sides == "packages" else str(cards)
+    runner = CliRunner()
+    data = json.loads(runner.invoke(main, ["diff", str(r1.package.path), new, "--format", "json"]).output)
+    found = {k: sorted(data[k]) for k in EXPECTED} | {"moved": [m["id"] for m in data["moved"]]}
+    assert found == EXPECTED
+    assert data["changed"]["a"][0]["field"] == "Question"
+    assert data["moved"][0]["new_subdeck"] == "Topic two"
+
+    text = runner.invoke(main, ["diff", str(r1.package.path), new]).output
+    assert "Added (1):" in text and "Changed (2):" in text and "Moved between topics (1):" in text
+    assert "Retired (1):" in text and "+<p>Alpha \\(x^2\\), corrected.</p>" in text
+
+    markdown = runner.invoke(main, ["diff", str(r1.package.path), new, "--format", "markdown"]).output
+    assert "### Added (1)" in markdown and "```diff" in markdown and "### Retired (1)" in markdown
+
+
+def test_removing_a_card_is_an_error_unless_allowed(releases, tmp_path):
+    r1, _, cards = releases
+    write_cards(tmp_path, [c for c in release_2_cards() if c["id"] != "f"], "r3")
+    runner = CliRunner()
+    result = runner.invoke(main, ["diff", str(r1.package.path), str(cards)])
+    assert result.exit_code == 1 and "removed without being retired: f" in result.output
+    assert runner.invoke(main, ["diff", str(r1.package.path), str(cards), "--allow-removal"]).exit_code == 0
+    check = runner.invoke(main, ["check", str(cards), "--no-math-check", "--previous", str(r1.package.path)])
+    assert check.exit_code == 1 and "card 'f' of" in check.output and "retire it" in check.output
+
+
+def test_retired_card_needs_version_and_reason(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_cards(tmp_path, [card("a", "x", status="retired")], "r1")
+    result = CliRunner().invoke(main, ["check", "cards", "--no-math-check"])
+    assert result.exit_code == 1
+    assert "retired_in: a retired card needs" in result.output and "reason: a retired card needs" in result.output
+
+
+def test_release_needs_a_version(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    cards = write_cards(tmp_path, RELEASE_1, "r1")
+    deck_file = cards / "sem" / "deck.yaml"
+    deck_file.write_text(deck_file.read_text().replace("version: r1\n", ""))
+    result = CliRunner().invoke(main, ["release", str(cards), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "a release needs a version" in result.output
+
+
+def git(root, *args):
+    import subprocess
+
+    subprocess.run(["git", "-c", "user.email=t@example.org", "-c", "user.name=T", *args], cwd=root, check=True,
+                   capture_output=True, env={"GIT_COMMITTER_DATE": "1700000000 +0000", "GIT_AUTHOR_DATE": "1700000000 +0000",
+                                             "PATH": __import__("os").environ["PATH"], "HOME": str(root)})
+
+
+def test_git_ref_side_and_release_time_from_the_last_commit(tmp_path, monkeypatch, figures_dir):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    cards = write_cards(tmp_path, RELEASE_1, "r1")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "cards")
+    git(tmp_path, "commit", "-q", "-m", "r1")
+    write_cards(tmp_path, release_2_cards(), "r2")
+    monkeypatch.chdir(tmp_path)
+    data = json.loads(CliRunner().invoke(main, ["diff", "HEAD", "cards", "--format", "json"]).output)
+    assert sorted(data["changed"]) == ["a", "b"] and data["retired"] == ["d"]
+    (release,), warnings = make_release(cards, tmp_path / "out", figures_dir=figures_dir, math_check=False)
+    assert release.timestamp == 1700000000
+    assert any("uncommitted changes" in w for w in warnings)
+    bad = CliRunner().invoke(main, ["diff", "no-such-ref", "cards"])
+    assert bad.exit_code == 2 and "not an .apkg, a cards directory or a git ref" in bad.output
