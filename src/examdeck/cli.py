@@ -28,18 +28,32 @@ class Ui:
 
     def __init__(self, verbosity: int) -> None:
         self.verbosity = verbosity
+        self._status_shown = False
 
     def info(self, message: str) -> None:
+        self.clear_status()
         if self.verbosity >= 0:
             click.echo(message)
 
     def warn(self, message: str) -> None:
+        self.clear_status()
         if self.verbosity >= 0:
             click.echo(f"warning: {message}", err=True)
 
     def step(self, message: str) -> None:
+        """-v: one line per step; on a terminal otherwise: a status line that the next output replaces."""
         if self.verbosity > 0:
             click.echo(f"  {message}", err=True)
+        elif self.verbosity == 0 and sys.stderr.isatty():
+            sys.stderr.write(f"\r\033[K{message[:100]}...")
+            sys.stderr.flush()
+            self._status_shown = True
+
+    def clear_status(self) -> None:
+        if self._status_shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self._status_shown = False
 
     def progress(self, items: list[Any], label: str) -> Any:
         """A progress bar on stderr for a terminal; silent when piped, quiet or verbose."""
@@ -57,6 +71,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except InvalidSources as exc:
+            ui.clear_status()
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             count = len(exc.problems)

@@ -48,7 +48,7 @@ class ImportedCard:
     line: int = 0  # where the question starts in the imported exam, for messages
 
     def to_data(self) -> dict[str, Any]:
-        """The card as card-file data, keys in the order they are written."""
+        """The card as card-file data, keys in the order they are written; text fields end with a newline."""
         data: dict[str, Any] = {"id": self.id, "type": self.type}
         if self.status != "active":
             data["status"] = self.status
@@ -56,17 +56,19 @@ class ImportedCard:
         source = source_data(self.source)
         if source:
             data["source"] = source
-        data["question"] = self.question
+        data["question"] = block_text(self.question)
         if self.type == "mcq":
             if self.multiple:
                 data["multiple"] = True
-            data["choices"] = [{"text": c.text, "correct": c.correct} for c in self.choices]
+            data["choices"] = [{"text": clean_text(c.text).strip(), "correct": c.correct} for c in self.choices]
+        elif isinstance(self.answer, str):
+            data["answer"] = block_text(self.answer)
         elif self.answer is not None:
             data["answer"] = self.answer
         if self.explanation:
-            data["explanation"] = self.explanation
+            data["explanation"] = block_text(self.explanation)
         if self.notes:
-            data["notes"] = self.notes
+            data["notes"] = block_text(self.notes)
         return data
 
 
@@ -83,7 +85,7 @@ class DeckMeta:
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"key": self.key, "title": self.title}
         if self.description:
-            data["description"] = self.description
+            data["description"] = block_text(self.description)
         if self.source:
             data["source"] = self.source
         data["topics"] = [{"slug": t.slug, "title": t.title} for t in self.topics]
@@ -97,6 +99,18 @@ class ImportResult:
     cards: tuple[ImportedCard, ...]
     topics: tuple[Topic, ...]
     warnings: tuple[ImportWarning, ...] = field(default=())
+
+
+def clean_text(text: str) -> str:
+    """Text YAML can hold: unified line ends, no control characters, no trailing blanks."""
+    text = re.sub(r"\r\n?|[\u2028\u2029\x85]", "\n", text)
+    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs", "Co"))
+    return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+def block_text(text: str) -> str:
+    """A text field as written in a `|` block: clean, one final newline."""
+    return clean_text(text).strip("\n") + "\n"
 
 
 def source_data(source: SourceRef | None) -> dict[str, Any]:
@@ -128,8 +142,3 @@ def topic_title(name: str) -> str:
     """A readable title from a group name: `linear_regression` -> `Linear regression`."""
     words = re.sub(r"[_\s]+", " ", name).strip()
     return words[:1].upper() + words[1:] if words else name
-
-
-def deck_title(key: str) -> str:
-    """A default title when none is given: `cs433-2024` -> `cs433-2024` (the key says it best)."""
-    return key

@@ -96,22 +96,22 @@ def card_yaml(card: ImportedCard, indent: int) -> str:
 
 def _choice_lines(text: str, correct: bool, indent: int) -> list[str]:
     pad = " " * indent
-    if "\n" in text or "\\" in text or not _plain_ok(text):
-        first = [f"{pad}- text: {_scalar(text)}"] if "\n" not in text and "\\" not in text else \
-            [f"{pad}- " + line.lstrip() if i == 0 else line for i, line in enumerate(_block("text", text, indent + 2))]
+    if "\n" in text or "\\" in text:
+        block = _block("text", text, indent + 2)
+        first = [f"{pad}- {block[0].lstrip()}", *block[1:]]
     else:
-        first = [f"{pad}- text: {text}"]
+        first = [f"{pad}- text: {_scalar(text)}"]
     return first + [f"{pad}  correct: {'true' if correct else 'false'}"]
 
 
 def _block(key: str, text: str, indent: int) -> list[str]:
-    """`key: |` and the text indented under it (`|-` when the text has no final newline)."""
+    """`key: |` and the text indented under it; the header says how to read back exactly `text`."""
     pad = " " * indent
-    text = text.rstrip("\n")
-    indicator = "|2-" if text[:1] == " " else "|-" if "\n" not in text else "|"
-    lines = [f"{pad}{key}: {indicator if indicator != '|' else '|'}"]
-    lines += [f"{pad}  {line}" if line else "" for line in text.split("\n")]
-    return lines
+    chomp = "" if text.endswith("\n") and not text.endswith("\n\n") else "-" if not text.endswith("\n") else "+"
+    # Text starting with a blank needs the indentation spelled out, or YAML would take it as indent.
+    indentation = "2" if text[:1] in (" ", "\n") else ""
+    body = text[:-1] if text.endswith("\n") else text
+    return [f"{pad}{key}: |{indentation}{chomp}"] + [f"{pad}  {line}" if line else "" for line in body.split("\n")]
 
 
 def _scalar(value: Any) -> str:
@@ -290,6 +290,9 @@ def _plan_card_files(added: list[ImportedCard], existing: ExistingDeck, files: d
             files[name] = cards_yaml(cards)
             continue
         data = yaml.safe_load(text)
+        if not isinstance(data, dict) or not isinstance(data.get("cards"), list):
+            files[_free_name(name, existing, files)] = cards_yaml(cards)
+            continue
         expected = dict(data)
         expected["cards"] = list(data["cards"]) + [c.to_data() for c in cards]
         items = [line for card in cards for line in ("", *card_yaml(card, 0).split("\n"))]
