@@ -20,7 +20,9 @@ def invoke(*args: str):
 
 def test_version_and_help_with_examples():
     assert __version__ in invoke("--version").output
-    for command in main.commands:
+    import click
+
+    for command in main.list_commands(click.Context(main)):
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert "Example" in result.output, f"{command} --help has no example"

@@ -38,7 +38,9 @@ def media_name(figure: str, path: Path) -> str:
 
 def note_guid(deck_key: str, card_id: str) -> str:
     """The note's identity: from the deck key and the card's stable id, never from its text."""
-    return genanki.guid_for(deck_key, card_id)
+    from .collection import guid_for  # genanki.guid_for's value, faster
+
+    return guid_for(deck_key, card_id)
 
 
 def card_tags(deck: Deck, card: Card) -> list[str]:

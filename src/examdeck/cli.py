@@ -95,12 +95,45 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class LazyGroup(click.Group):
+    """Commands whose modules load only when used, to keep `examdeck --help` and builds quick to start."""
+
+    lazy_commands = {"import": "examdeck.importers.cli:import_group"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy_commands])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            import importlib
+
+            module, _, attribute = self.lazy_commands[name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, name)
+
+
 cards_dir_argument = click.argument(
     "cards_dir", required=False, default=DEFAULT_CARDS, type=click.Path(path_type=Path, file_okay=False)
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def cache_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--cache-dir and --no-cache, shared by build and check."""
+    command = click.option("--no-cache", is_flag=True,
+                           help="Parse, render and check everything again, without reading or writing the cache.")(command)
+    return click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
+                        help="Where to keep parsed files, rendered cards and formula verdicts between runs, so "
+                             "that only what changed is redone (default: <out>/.cache, for check build/.cache).")(command)
+
+
+def resolve_cache_dir(cache_dir: Path | None, no_cache: bool, out_dir: Path) -> Path | None:
+    if no_cache:
+        return None
+    return cache_dir if cache_dir is not None else out_dir / ".cache"
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="examdeck")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print each step, and tracebacks of internal errors.")
@@ -123,10 +156,11 @@ def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 @click.option("--include-nullified", is_flag=True, help="Also ship questions nullified in the exam (tagged status::nullified).")
 @click.option("--include-drafts", is_flag=True, help="Also ship draft cards (tagged status::draft).")
 @click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
+@cache_options
 @click.pass_obj
 @handle_errors
 def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nullified: bool, include_drafts: bool,
-          no_math_check: bool) -> None:
+          no_math_check: bool, cache_dir: Path | None = None, no_cache: bool = False) -> None:
     """Build one Anki package per deck under CARDS_DIR (default: cards).
 
     \b
@@ -140,7 +174,8 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
     from .pipeline import BuildOptions, build as run_build
 
     options = BuildOptions(out_dir=out_dir, figures_dir=figures_dir, include_nullified=include_nullified,
-                           include_drafts=include_drafts, math_check=not no_math_check)
+                           include_drafts=include_drafts, math_check=not no_math_check,
+                           cache_dir=resolve_cache_dir(cache_dir, no_cache, out_dir))
     built, warnings = run_build(cards_dir, options, progress=ui.step)
     for warning in warnings:
         ui.warn(warning)
@@ -153,9 +188,11 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
 @click.option("--no-math-check", is_flag=True, help="Validate without typesetting formulas.")
 @click.option("--previous", metavar="OLD",
               help="A previous release (.apkg, cards directory or git ref): fail if a card it had is gone without being retired.")
+@cache_options
 @click.pass_obj
 @handle_errors
-def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None) -> None:
+def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, cache_dir: Path | None = None,
+          no_cache: bool = False) -> None:
     """Validate every card under CARDS_DIR without writing anything.
 
     \b
@@ -165,7 +202,8 @@ def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None) ->
     """
     from .pipeline import check as run_check
 
-    report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step)
+    report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step,
+                       cache_dir=resolve_cache_dir(cache_dir, no_cache, Path("build")))
     if previous:
         from .errors import InvalidSources, Problem
         from .snapshot import load_snapshot

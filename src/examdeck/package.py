@@ -11,8 +11,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import genanki
-
 from .assemble import AssembledDeck
 
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can hold
@@ -42,11 +40,13 @@ def write_package(assembled: AssembledDeck, out_path: Path, timestamp: float) ->
 
 
 def _write_collection(assembled: AssembledDeck, db_path: Path, timestamp: float) -> None:
-    package = genanki.Package(list(assembled.decks))
+    from .collection import write_decks
+
     conn = sqlite3.connect(db_path)
     try:
         cursor = conn.cursor()
-        package.write_to_db(cursor, timestamp, itertools.count(int(timestamp * 1000)))
+        # genanki's rows through a leaner path (see examdeck.collection).
+        write_decks(cursor, list(assembled.decks), timestamp, itertools.count(int(timestamp * 1000)))
         conn.commit()
     finally:
         conn.close()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import figures as figure_registry
 from .errors import InvalidSources, Problem, UsageError
@@ -12,7 +14,12 @@ from .model import Card, Deck
 from .render import RenderedCard, render_card
 from .sources import find_deck_dirs, read_deck_dir
 
+if TYPE_CHECKING:
+    from .cache import BuildCache
+
 Progress = Callable[[str], None]
+# Below this many cards to render, a second process costs more than it saves.
+PARALLEL_RENDER_MIN = 2000
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,7 @@ class BuildOptions:
     include_nullified: bool = False
     include_drafts: bool = False
     math_check: bool = True
+    cache_dir: Path | None = None  # the build cache (see examdeck.cache); None: no cache
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,7 @@ class _Log:
             self.progress(message)
 
 
-def load_decks(cards_dir: Path) -> list[Deck]:
+def load_decks(cards_dir: Path, *, cache: BuildCache | None = None) -> list[Deck]:
     """Parse and validate every deck under `cards_dir`; raise InvalidSources with all problems."""
     if not cards_dir.is_dir():
         raise UsageError(f"cards directory not found: {cards_dir}")
@@ -69,7 +77,7 @@ def load_decks(cards_dir: Path) -> list[Deck]:
     known_figures = figure_registry.figure_names()
     decks = []
     for deck_dir in deck_dirs:
-        deck = validate_deck(read_deck_dir(deck_dir, problems), known_figures, problems)
+        deck = validate_deck(read_deck_dir(deck_dir, problems, cache=cache), known_figures, problems)
         if deck is not None:
             decks.append(deck)
     keys = [d.key for d in decks]
@@ -81,15 +89,31 @@ def load_decks(cards_dir: Path) -> list[Deck]:
     return decks
 
 
-def check(cards_dir: Path, *, math_check: bool = True, progress: Progress | None = None) -> CheckReport:
-    """Validate and render every card (all statuses) and check every formula; raise InvalidSources."""
+def check(
+    cards_dir: Path,
+    *,
+    math_check: bool = True,
+    progress: Progress | None = None,
+    cache_dir: Path | None = None,
+    cache: BuildCache | None = None,
+) -> CheckReport:
+    """Validate and render every card (all statuses) and check every formula; raise InvalidSources.
+
+    With `cache_dir` (or an open `cache`), unchanged files, cards and formulas are not parsed,
+    rendered or checked again; the results are the same as without.
+    """
+    if cache is None and cache_dir is not None:
+        from .cache import open_cache
+
+        with _saving(open_cache(cache_dir)) as opened:
+            return check(cards_dir, math_check=math_check, progress=progress, cache=opened)
     log = _Log(progress)
-    decks = load_decks(cards_dir)
-    checked = [_render_deck(deck, deck.cards, log) for deck in decks]
+    decks = load_decks(cards_dir, cache=cache)
+    checked = [_render_deck(deck, deck.cards, log, cache=cache) for deck in decks]
     problems = [p for c in checked for p in _render_problems(c)]
     if math_check:
         log.step("checking formulas")
-        math_problems, warnings = _check_math(checked)
+        math_problems, warnings = _check_math(checked, cache=cache)
         problems += math_problems
         log.warnings += warnings
     if problems:
@@ -115,12 +139,22 @@ def build(
     choose: Callable[[Deck, list[Card]], list[Card]] | None = None,
     deck_title: str | None = None,
     out_path: Path | None = None,
+    _cache: BuildCache | None = None,
 ) -> tuple[list[BuiltPackage], tuple[str, ...]]:
     """Build one package per deck (or the single `out_path`); `choose` narrows the cards of each deck."""
     from .package import build_timestamp
 
+    if options.cache_dir is not None:
+        from dataclasses import replace
+
+        from .cache import open_cache
+
+        with _saving(open_cache(options.cache_dir)) as cache:
+            built, warnings = build(cards_dir, replace(options, cache_dir=None), progress=progress, choose=choose,
+                                    deck_title=deck_title, out_path=out_path, _cache=cache)
+        return built, warnings + tuple(cache.warnings)
     log = _Log(progress)
-    report = check(cards_dir, math_check=options.math_check, progress=progress)
+    report = check(cards_dir, math_check=options.math_check, progress=progress, cache=_cache)
     timestamp = build_timestamp()
     built = []
     for checked in report.decks:
@@ -163,9 +197,59 @@ def package_deck(
     return BuiltPackage(checked.deck.key, path, assembled.note_count, len(assembled.media))
 
 
-def _render_deck(deck: Deck, cards: Sequence[Card], log: _Log) -> CheckedDeck:
-    log.step(f"rendering {deck.key} ({len(cards)} cards)")
-    return CheckedDeck(deck, {card.id: render_card(card, deck.source) for card in cards})
+@contextmanager
+def _saving(cache: BuildCache) -> Iterator[BuildCache]:
+    """Use `cache`, then save what was computed, even when the sources had problems."""
+    try:
+        yield cache
+    except InvalidSources:
+        cache.save()
+        cache.close()
+        raise
+    except BaseException:
+        cache.close()
+        raise
+    cache.save()
+    cache.close()
+
+
+def _render_deck(deck: Deck, cards: Sequence[Card], log: _Log, *, cache: BuildCache | None = None) -> CheckedDeck:
+    if cache is None or not cache.enabled:
+        log.step(f"rendering {deck.key} ({len(cards)} cards)")
+        return CheckedDeck(deck, _render_cards(cards, deck.source))
+    from .cache import card_key
+
+    keys = {card.id: card_key(card, deck.source) for card in cards}
+    found = cache.rendered_cards(keys.values())
+    rendered: dict[str, RenderedCard] = {}
+    missing = []
+    for card in cards:
+        hit = found.get(keys[card.id])
+        if hit is not None and hit.card_id == card.id:
+            rendered[card.id] = hit
+        else:
+            missing.append(card)
+    log.step(f"rendering {deck.key} ({len(missing)} of {len(cards)} cards changed)")
+    fresh = _render_cards(missing, deck.source)
+    for card in missing:
+        cache.store_rendered(keys[card.id], fresh[card.id])
+    rendered.update(fresh)
+    return CheckedDeck(deck, {card.id: rendered[card.id] for card in cards})
+
+
+def _render_cards(cards: Sequence[Card], deck_source: str) -> dict[str, RenderedCard]:
+    """Render `cards`, on two cores when there are thousands of them."""
+    if len(cards) >= PARALLEL_RENDER_MIN:
+        from .parallel import map_halves
+
+        results = map_halves(_render_all, list(cards), deck_source)
+        if results is not None:
+            return {r.card_id: r for r in results}
+    return {card.id: render_card(card, deck_source) for card in cards}
+
+
+def _render_all(cards: list[Card], deck_source: str) -> list[RenderedCard]:
+    return [render_card(card, deck_source) for card in cards]
 
 
 def _render_problems(checked: CheckedDeck) -> list[Problem]:
@@ -180,9 +264,9 @@ def _render_problems(checked: CheckedDeck) -> list[Problem]:
     return problems
 
 
-def _check_math(checked: Sequence[CheckedDeck]) -> tuple[list[Problem], list[str]]:
+def _check_math(checked: Sequence[CheckedDeck], *, cache: BuildCache | None = None) -> tuple[list[Problem], list[str]]:
     """Typeset every formula with Anki's MathJax (or check structure without Node) and lint it for Anki."""
-    from .mathcheck import Formula, MathCheckUnavailable, check_formulas, lint_formula, structural_errors
+    from .mathcheck import Formula, MathCheckUnavailable, cache_key, check_formulas, lint_formula, structural_errors
 
     located = [
         (card, formula)
@@ -192,8 +276,16 @@ def _check_math(checked: Sequence[CheckedDeck]) -> tuple[list[Problem], list[str
     ]
     formulas = [Formula(f.tex, f.display) for _, f in located]
     warnings: list[str] = []
+    verdicts = None
+    if cache is not None and cache.enabled:
+        from .cache import math_namespace
+
+        namespace = math_namespace()
+        verdicts = cache.verdicts({cache_key(f) for f in formulas}, namespace)
     try:
-        result = check_formulas(formulas)
+        result = check_formulas(formulas, cache=verdicts)
+        if verdicts is not None:
+            cache.store_verdicts(verdicts, namespace)  # type: ignore[union-attr]
         errors = list(result.errors)
         if result.warning:
             warnings.append(result.warning)

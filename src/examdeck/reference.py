@@ -9,9 +9,11 @@ def command_reference() -> str:
     """Markdown: `examdeck --help` and every command's --help, in the order the group lists them."""
     from .cli import main
 
+    context = click.Context(main)
     sections = [_help_section("examdeck", main, [])]
-    for name in sorted(main.commands):
-        command = main.commands[name]
+    for name in main.list_commands(context):
+        command = main.get_command(context, name)
+        assert command is not None
         sections.append(_help_section(f"examdeck {name}", command, [name]))
         if isinstance(command, click.Group):
             for sub in sorted(command.commands):

@@ -9,14 +9,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.rules_core import StateCore
-from markdown_it.token import Token
-from mdit_py_plugins.dollarmath import dollarmath_plugin
-
+# markdown-it's escapeHtml, without importing markdown-it: a build whose cards come from the
+# cache, or fit the fast path, never imports it.
+from .fastmd import escape_html as escapeHtml
+from .fastmd import render_simple
 from .model import Card, TextField
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
+    from markdown_it.token import Token
 
 FIGURE_SCHEME = "figure:"
 _CURRENCY_DOLLAR = re.compile(r"\d\$|\$\d")
@@ -50,9 +54,14 @@ class RenderedText:
 
 def render_text(field: TextField, *, inline: bool = False) -> RenderedText:
     """Render one Markdown field; `inline` drops the paragraph around single-paragraph text."""
-    md = _markdown()
-    env: dict = {"formulas": [], "figures": [], "problems": [], "field": field}
-    html = md.render(field.text, env)
+    simple = render_simple(field.text, field.line)
+    if simple is not None:
+        html, found = simple
+        env: dict = {"formulas": [FormulaRef(tex, display, line, field.name) for tex, display, line in found],
+                     "figures": [], "problems": []}
+    else:
+        env = {"formulas": [], "figures": [], "problems": [], "field": field}
+        html = _markdown().render(field.text, env)
     if inline:
         single = _SINGLE_PARAGRAPH.match(html)
         if single and "<p>" not in single.group(1):
@@ -62,6 +71,9 @@ def render_text(field: TextField, *, inline: bool = False) -> RenderedText:
 
 @cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     dollarmath_plugin(md, allow_digits=False, double_inline=True, allow_labels=False)
     md.add_render_rule("math_inline", _render_inline_math)

@@ -34,6 +34,7 @@ WRONG = frozenset({"wrongchoice", "mauvaise"})
 NO_GROUP = Topic("questions", "Questions")
 NONE_CORRECT = "None of these answers are correct."
 _QUESTION_BEGIN = re.compile(r"\\begin\s*\{(" + "|".join(QUESTION_ENVS) + r")\}")
+_IMAGE_PLACEHOLDER = re.compile(r"\*\[image not imported: (.*?)\]\*")
 _CHOICES_BEGIN = re.compile(r"\\begin\s*\{(" + "|".join(CHOICE_ENVS) + r")\}")
 
 
@@ -86,7 +87,7 @@ def parse_amc(text: str, path: str) -> ImportResult:
         raise InvalidSources(ctx.problems)
     if not cards:
         raise InvalidSources([Problem(path, 1, "", "no AMC question found (expected \\begin{question}{id} ...)")])
-    return ImportResult(tuple(cards), tuple(topics), tuple(ctx.warnings))
+    return ImportResult(tuple(cards), tuple(topics), tuple(sorted(ctx.warnings, key=lambda w: w.line)))
 
 
 def element_groups(doc: TexDocument) -> list[tuple[str, int, int]]:
@@ -220,6 +221,20 @@ def questions_to_cards(questions: list[AmcQuestion], ctx: Context) -> tuple[list
 
 def question_to_card(question: AmcQuestion, card_id: str, topic: str, ctx: Context) -> ImportedCard | None:
     """The card for one question, by the rules in the module docstring."""
+    card = _question_to_card(question, card_id, topic, ctx)
+    if card is None:
+        return None
+    texts = [question.question, question.explanation, question.open_answer or "", *(c.text for c in question.choices)]
+    images = sorted({m for t in texts for m in _IMAGE_PLACEHOLDER.findall(t)})
+    if not images:
+        return card
+    # Our cards show only generated figures: say what is missing where the editor will look.
+    missing = "".join(f"\nImage {name!r} (\\includegraphics in the exam) was not imported: replace the placeholder "
+                      "with a generated figure (figure:NAME) or describe it in words." for name in images)
+    return _replace(card, notes=(card.notes + missing).strip())
+
+
+def _question_to_card(question: AmcQuestion, card_id: str, topic: str, ctx: Context) -> ImportedCard | None:
     file = "questions.yaml" if topic == NO_GROUP.slug else f"{'deck-' if topic == 'deck' else ''}{topic}.yaml"
     base = ImportedCard(id=card_id, type="open", topics=(topic,), question=question.question or "(no text)",
                         file=file, line=question.line)

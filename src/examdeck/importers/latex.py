@@ -147,7 +147,7 @@ def _close_environment(
             doc.path, doc.line(other_offset), "latex",
             f"\\begin{{{other}}} is never ended (\\end{{{name}}} at line {doc.line(offset)} comes first)",
         ))
-    _, begin_offset, depth = envs.pop()
+    depth = envs.pop()[2]
     if len(braces) > depth:
         # A brace opened inside the environment is still open at its \end: report the brace.
         problems.append(Problem(
@@ -298,10 +298,9 @@ def expand_macros(tex: str, macros: dict[str, Macro], depth: int = 0) -> str:
         body = macro.body
         for k, arg in enumerate(args, start=1):
             body = body.replace(f"#{k}", arg)
-        # Keep `\R x` from becoming `\mathbb{R}x`-safe but `\Rx` from gluing: pad with a space
-        # when a letter follows a macro that ends with a control word.
-        out.append(tex[i:token.start()])
-        out.append(body + (" " if after < len(tex) and tex[after].isalpha() and re.search(r"\\[A-Za-z]+$", body) else ""))
+        # A body ending in a control word (`\\alpha`) would glue to a letter after it: keep a space.
+        glue = after < len(tex) and tex[after].isalpha() and re.search(r"\\[A-Za-z]+$", body)
+        out.append(tex[i:token.start()] + body + (" " if glue else ""))
         i = after
         changed = True
     if not changed:
@@ -358,13 +357,13 @@ _SYMBOLS = {
     "textbullet": "•", "checkmark": "✓", "slash": "/", "%": "%", "&": "&", "#": "\\#", "_": "\\_", "$": "\\$",
     "{": "{", "}": "}", ",": " ", ";": " ", ":": " ", " ": " ", "\n": " ", "\t": " ", "quad": " ", "qquad": " ",
     "enspace": " ", "thinspace": " ", "space": " ", "nobreakspace": " ", "!": "", "/": "", "-": "", "@": "",
-    "allowbreak": "", "*": "",
+    "allowbreak": "", "*": "", "hfill": " ", "vfill": " ",
 }
 # Layout and AMC bookkeeping: no text to carry over. The number is how many {} arguments to drop.
 _IGNORED = {
     "noindent": 0, "indent": 0, "centering": 0, "raggedright": 0, "raggedleft": 0, "medskip": 0,
     "smallskip": 0, "bigskip": 0, "newpage": 0, "clearpage": 0, "pagebreak": 0, "nopagebreak": 0,
-    "hfill": 0, "vfill": 0, "null": 0, "relax": 0, "protect": 0, "strut": 0, "leavevmode": 0,
+    "null": 0, "relax": 0, "protect": 0, "strut": 0, "leavevmode": 0,
     "AMCdontAnnotate": 0, "AMCnoCompleteMulti": 0, "AMCBoxedAnswers": 0, "AMCnobreak": 0,
     "em": 0, "bf": 0, "it": 0, "sl": 0, "rm": 0, "sf": 0, "tt": 0, "sc": 0, "normalfont": 0, "bfseries": 0,
     "itshape": 0, "slshape": 0, "upshape": 0, "ttfamily": 0, "mdseries": 0, "rmfamily": 0, "sffamily": 0,
@@ -621,9 +620,10 @@ class _Converter:
             return raw[1]
         if name == "item":
             optional = read_optional(self.text, after, end)
-            label = self.convert(optional[0], optional[1]).strip() if optional else ""
-            out.append("\n" + self.slot("  " * max(self.list_depth - 1, 0) + "- ", "l") + (f"**{label}** " if label else ""))
-            return optional[2] if optional else after
+            term = self.convert(optional[0], optional[1]).strip() if optional else ""
+            marker = self.slot("  " * max(self.list_depth - 1, 0) + "- ", "l")
+            out.append("\n" + marker + (f"**{term}** " if term else ""))
+            return _eat_space_after_word(self.text, optional[2] if optional else after, end, name)
         if name in self.ctx.macros and self.depth < 8:
             return self.user_macro(name, after, end, out)
         return self.unknown(token.group(), line, after, end, out)
@@ -673,9 +673,9 @@ class _Converter:
             return end
         body_end, stop = found
         if name in _MATH_ENVS:
-            inner = self.text[body_start:body_end]
+            inner = textwrap.dedent(self.text[body_start:body_end].strip("\n")).strip()
             wrapper = _MATH_ENVS[name]
-            tex = f"\\begin{{{wrapper}}}{inner}\\end{{{wrapper}}}" if wrapper else inner
+            tex = f"\\begin{{{wrapper}}}\n{inner}\n\\end{{{wrapper}}}" if wrapper else inner
             out.append(self.slot(math_to_markdown(tex, True, self.ctx.macros), "d"))
         elif name == "math":
             out.append(self.slot(math_to_markdown(self.text[body_start:body_end], False, self.ctx.macros), "m"))
@@ -685,11 +685,11 @@ class _Converter:
             start = self.skip_arguments(body_start, body_end, _UNWRAPPED_ENVS[name])
             out.append("\n\n" + self.convert(start, body_end) + "\n\n")
         elif name == "verbatim":
-            out.append(self.slot("\n\n```\n" + self.text[body_start:body_end].strip("\n") + "\n```\n\n"))
+            out.append(self.slot("\n\n```\n" + self.text[body_start:body_end].strip("\n") + "\n```\n\n", "c"))
         else:
             self.ctx.warn(self.line_of(i), f"unknown LaTeX environment {name!r} kept verbatim as a code block")
             raw = textwrap.dedent(self.text[i:stop])
-            out.append(self.slot("\n\n```latex\n" + raw.strip("\n") + "\n```\n\n"))
+            out.append(self.slot("\n\n```latex\n" + raw.strip("\n") + "\n```\n\n", "c"))
         return stop
 
     def list_items(self, name: str, start: int, end: int) -> str:
@@ -741,6 +741,7 @@ class _Converter:
     def finish(self, markdown: str) -> str:
         """Tidy lines (no indentation, no accidental list or heading), then put the slots back."""
         markdown = re.sub(r"[ \t]+", " ", markdown)
+        markdown = re.sub(r" ?(\x00[dc]\d+\x00) ?", r"\1", markdown)  # blocks stand on their own lines
         lines = [_escape_line_start(line.strip()) for line in markdown.split("\n")]
         markdown = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
         markdown = re.sub(r"(\d)(\x00m)", r"\1 \2", markdown)

@@ -109,8 +109,9 @@ def clean_text(text: str) -> str:
 
 
 def block_text(text: str) -> str:
-    """A text field as written in a `|` block: clean, one final newline."""
-    return clean_text(text).strip("\n") + "\n"
+    """A text field as written in a `|` block: clean, one final newline (empty stays empty)."""
+    text = clean_text(text).strip("\n")
+    return text + "\n" if text.strip() else ""
 
 
 def source_data(source: SourceRef | None) -> dict[str, Any]:

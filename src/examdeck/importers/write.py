@@ -36,11 +36,13 @@ class MergeReport:
 
     out_dir: Path
     added: tuple[str, ...]
-    kept: tuple[str, ...]
+    kept: tuple[str, ...]  # already in the folder: left exactly as they are (changed_upstream included)
     # Cards whose exam version changed since the last import, with the fields that differ.
     # The folder's version was kept: the editor decides.
     changed_upstream: tuple[tuple[str, tuple[str, ...]], ...]
     removed_upstream: tuple[str, ...]  # imported before, no longer in the exam (still in the folder)
+    # Kept cards with no record of an earlier import (a hand-made deck): compared from the next import on.
+    untracked: tuple[str, ...]
     topics_added: tuple[str, ...]
     files_written: tuple[str, ...]
 
@@ -78,7 +80,7 @@ def card_yaml(card: ImportedCard, indent: int) -> str:
     pad = " " * (indent + 2)
     lines: list[str] = []
     for key, value in card.to_data().items():
-        if key in TEXT_KEYS and isinstance(value, str):
+        if key in TEXT_KEYS and isinstance(value, str) and value:
             lines += _block(key, value, indent + 2)
         elif key == "topics":
             lines.append(f"{pad}topics: [{', '.join(_scalar(t) for t in value)}]")
@@ -110,7 +112,7 @@ def _block(key: str, text: str, indent: int) -> list[str]:
     chomp = "" if text.endswith("\n") and not text.endswith("\n\n") else "-" if not text.endswith("\n") else "+"
     # Text starting with a blank needs the indentation spelled out, or YAML would take it as indent.
     indentation = "2" if text[:1] in (" ", "\n") else ""
-    body = text[:-1] if text.endswith("\n") else text
+    body = text.removesuffix("\n")
     return [f"{pad}{key}: |{indentation}{chomp}"] + [f"{pad}  {line}" if line else "" for line in body.split("\n")]
 
 
@@ -130,7 +132,7 @@ def _plain_ok(text: str) -> bool:
     if not _PLAIN_SAFE.match(text) or text != text.strip() or text.endswith(":"):
         return False
     try:
-        return yaml.safe_load(text) == text
+        return bool(yaml.safe_load(text) == text)
     except yaml.YAMLError:
         return False
 
@@ -160,12 +162,17 @@ def write_deck(cards: Iterable[ImportedCard], deck_meta: DeckMeta, out_dir: Path
     files: dict[str, str] = {}
     imported = {c.id: c.to_data() for c in cards}
     added = [c for c in cards if c.id not in existing.cards]
-    changed, kept = [], []
+    changed: list[tuple[str, tuple[str, ...]]] = []
+    kept: list[str] = []
     for card in cards:
-        if card.id in existing.cards:
-            reference = baseline.get(card.id, existing.cards[card.id])
-            fields = _changed_fields(reference, imported[card.id])
-            (changed.append((card.id, fields)) if fields else kept.append(card.id))
+        if card.id not in existing.cards:
+            continue
+        kept.append(card.id)
+        if card.id in baseline:
+            fields = _changed_fields(baseline[card.id], imported[card.id])
+            if fields:
+                changed.append((card.id, fields))
+    untracked = [i for i in kept if i not in baseline]
     removed = [i for i in baseline if i not in imported and i in existing.cards]
     topics_added = _plan_deck_file(deck_meta, added, existing, files)
     _plan_card_files(added, existing, files, out_dir)
@@ -180,6 +187,7 @@ def write_deck(cards: Iterable[ImportedCard], deck_meta: DeckMeta, out_dir: Path
         kept=tuple(kept),
         changed_upstream=tuple(changed),
         removed_upstream=tuple(removed),
+        untracked=tuple(untracked),
         topics_added=tuple(topics_added),
         files_written=tuple(sorted(f for f in files if f != BASELINE_FILE)),
     )

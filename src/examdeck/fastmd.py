@@ -1,0 +1,248 @@
+"""A fast path for the Markdown that most cards use, giving exactly markdown-it's HTML.
+
+markdown-it-py costs about 100 µs a field; most fields are a few paragraphs with `**bold**`,
+`` `code` ``, `$math$`, tight `- ` lists, ```` ``` ```` fences and `$$...$$` lines. For that subset
+``render_simple`` writes the same HTML and finds the same formulas (same lines) in a few µs.
+Anything outside it (links, images, emphasis with `_` or one `*`, escapes, entities, HTML,
+headings, quotes, ordered or loose lists, indentation, stray dollars, ...) returns None, and
+the caller renders with markdown-it: the subset is an optimisation, never a dialect.
+tests/test_fastmd.py compares the two on the shipped decks, the benchmark corpus and fuzzed text.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["escape_html", "render_simple"]
+
+# Outside math and code, these start a construct beyond the subset.
+_SPECIAL = re.compile(r"[$`*\\_\[\]<&]")
+_TEXT_UNSAFE = re.compile(r"[\\_\[\]<&*$`]")
+# Whitespace other than space and newline (tabs, CR, form feeds, Unicode spaces): markdown-it
+# expands, strips or normalises it; leave that to markdown-it.
+_ODD_SPACE = re.compile(r"[^\S \n]|\0")
+# First characters of a line that may open a block outside the subset (or a table row).
+_LINE_START_UNSAFE = frozenset("#>-*+=|:`~<[!\\&_ 0123456789")
+_FENCE_CLOSE_LIKE = re.compile(r" {0,3}(?:`{3,}|~{3,})")
+_FENCE_INFO = re.compile(r"[A-Za-z0-9_+-]*")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_AFTER_STRONG = frozenset(" \n.,:;?!)")
+
+
+def escape_html(raw: str) -> str:
+    """markdown-it's escapeHtml: `&`, `<`, `>` and `"` (not `'`)."""
+    if "&" in raw:
+        raw = raw.replace("&", "&amp;")
+    if "<" in raw:
+        raw = raw.replace("<", "&lt;")
+    if ">" in raw:
+        raw = raw.replace(">", "&gt;")
+    if '"' in raw:
+        raw = raw.replace('"', "&quot;")
+    return raw
+
+
+def render_simple(text: str, field_line: int) -> tuple[str, list[tuple[str, bool, int]]] | None:
+    """The HTML markdown-it renders for `text` with examdeck's rules, and its formulas as
+    (tex, display, line) with `field_line` the line of the text's first line; None when
+    `text` is outside the subset."""
+    if _ODD_SPACE.search(text):
+        return None
+    lines = text.split("\n")
+    out: list[str] = []
+    formulas: list[tuple[str, bool, int]] = []
+    n = len(lines)
+    i = 0
+    previous = "blank"  # the previous line: blank, paragraph, list or closed (a fence or $$ line)
+    while i < n:
+        line = lines[i]
+        if not line:
+            previous = "blank"
+            i += 1
+            continue
+        if line[-1] == " ":
+            return None
+        if line.startswith("```"):
+            if previous != "blank":
+                return None
+            info = line[3:]
+            if not _FENCE_INFO.fullmatch(info):
+                return None
+            end = i + 1
+            while end < n and not _FENCE_CLOSE_LIKE.match(lines[end]):
+                end += 1
+            if end >= n or lines[end] != "```":
+                return None
+            body = "".join(escape_html(body_line) + "\n" for body_line in lines[i + 1 : end])
+            attr = f' class="language-{info}"' if info else ""
+            out.append(f"<pre><code{attr}>{body}</code></pre>\n")
+            previous = "closed"
+            i = end + 1
+            continue
+        if line.startswith("$$"):
+            if previous != "blank" or len(line) < 5 or not line.endswith("$$"):
+                return None
+            tex = line[2:-2]
+            if "$$" in tex or not tex.strip():
+                return None
+            tex = tex.strip()
+            formulas.append((tex, True, field_line + i))
+            out.append(f'<div class="math-display">\\[{escape_html(tex)}\\]</div>\n')
+            previous = "closed"
+            i += 1
+            continue
+        if line.startswith("- "):
+            if previous == "blank" and out and out[-1] == "</ul>\n":
+                return None  # a blank line between items: a loose list
+            if previous not in ("blank", "list"):
+                return None  # a list interrupting a paragraph
+            content = line[2:]
+            if not _safe_line_start(content):
+                return None
+            html = _inline(content, field_line + i, formulas)
+            if html is None:
+                return None
+            if previous != "list":
+                out.append("<ul>\n")
+            out.append(f"<li>{html}</li>\n")
+            if i + 1 >= n or not lines[i + 1].startswith("- "):
+                out.append("</ul>\n")
+            previous = "list"
+            i += 1
+            continue
+        # A paragraph: this line and the following ones up to a blank line.
+        if previous != "blank" or not _safe_line_start(line):
+            return None
+        end = i + 1
+        while end < n and lines[end]:
+            following = lines[end]
+            if following[-1] == " " or not _safe_line_start(following):
+                return None
+            end += 1
+        html = _inline("\n".join(lines[i:end]), field_line + i, formulas)
+        if html is None:
+            return None
+        out.append(f"<p>{html}</p>\n")
+        previous = "paragraph"
+        i = end
+    return "".join(out), formulas
+
+
+def _safe_line_start(line: str) -> bool:
+    first = line[0]
+    if first in _LINE_START_UNSAFE:
+        # `**bold**` may open a line: it is neither a list marker nor a thematic break.
+        return line.startswith("**") and len(line) > 2 and line[2] in _ALNUM
+    return not line.startswith("$$")
+
+
+def _inline(src: str, line: int, formulas: list[tuple[str, bool, int]]) -> str | None:
+    """The inline HTML of one paragraph or list item, or None outside the subset."""
+    out: list[str] = []
+    pos = 0
+    size = len(src)
+    while True:
+        match = _SPECIAL.search(src, pos)
+        if match is None:
+            out.append(escape_html(src[pos:]))
+            return "".join(out)
+        at = match.start()
+        char = src[at]
+        text = src[pos:at]
+        if char == "$":
+            closed = _math_end(src, at)
+            if closed is None:
+                return None  # a stray dollar: markdown-it reports it
+            end, double = closed
+            tex = src[at + 2 : end - 1] if double else src[at + 1 : end]
+            # markdown-it counts soft breaks before the formula, not newlines inside formulas.
+            line += text.count("\n")
+            formulas.append((tex, double, line))
+            out.append(escape_html(text))
+            out.append(f"\\[{escape_html(tex)}\\]" if double else f"\\({escape_html(tex)}\\)")
+            pos = end + 1
+        elif char == "`":
+            close = src.find("`", at + 1)
+            if close <= at + 1 or src[at + 1] == "`" or src[close + 1 : close + 2] == "`":
+                return None
+            code = src[at + 1 : close]
+            if "\n" in code or code[0] == " " or code[-1] == " ":
+                return None
+            line += text.count("\n")
+            out.append(escape_html(text))
+            out.append(f"<code>{escape_html(code)}</code>")
+            pos = close + 1
+        elif char == "*":
+            close = _strong_end(src, at)
+            if close is None:
+                return None
+            line += text.count("\n")
+            out.append(escape_html(text))
+            out.append(f"<strong>{escape_html(src[at + 2 : close])}</strong>")
+            pos = close + 2
+        else:
+            return None  # an escape, emphasis with _, a link or image, HTML or an entity
+        if pos > size:
+            return None
+
+
+def _is_escaped(src: str, back_pos: int) -> bool:
+    """dollarmath's test, quirks included: an odd number of backslashes before `back_pos`,
+    where a run reaching the start also looks at the last character (Python's src[-1])."""
+    backslashes = 0
+    while back_pos >= 0:
+        back_pos -= 1
+        if src[back_pos] == "\\":
+            backslashes += 1
+        else:
+            break
+    return backslashes % 2 == 1
+
+
+def _math_end(src: str, pos: int) -> tuple[int, bool] | None:
+    """Where dollarmath's inline rule (allow_digits=False, double_inline=True) closes the
+    formula opened at `pos`, and whether it is `$$` math; None when it would not open."""
+    # At the start, dollarmath's "digit before" test reads src[-1]: the last character.
+    if src[pos - 1].isdigit():
+        return None
+    if _is_escaped(src, pos) or pos + 1 >= len(src):
+        return None
+    double = src[pos + 1] == "$"
+    search = pos + 2 if double else pos + 1
+    while True:
+        end = src.find("$", search)
+        if end < 0:
+            return None
+        if _is_escaped(src, end):
+            search = end + 1
+            continue
+        if double:
+            if end + 1 >= len(src):
+                return None
+            if src[end + 1] != "$":
+                search = end + 1
+                continue
+            end += 1
+        break
+    if end + 1 < len(src) and src[end + 1].isdigit():
+        return None
+    tex = src[pos + 2 : end - 1] if double else src[pos + 1 : end]
+    if not tex:
+        return None
+    return end, double
+
+
+def _strong_end(src: str, pos: int) -> int | None:
+    """The closing `**` of a `**word ...**` span opened at `pos`, within the subset."""
+    if src[pos + 1 : pos + 2] != "*" or pos + 2 >= len(src) or src[pos + 2] not in _ALNUM:
+        return None
+    close = src.find("**", pos + 2)
+    if close < 0:
+        return None
+    body = src[pos + 2 : close]
+    if "\n" in body or _TEXT_UNSAFE.search(body) or body[-1] not in _ALNUM:
+        return None
+    after = src[close + 2 : close + 3]
+    if after and after not in _AFTER_STRONG:
+        return None
+    return close
