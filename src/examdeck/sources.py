@@ -180,6 +180,19 @@ def _record_lines(
             lines[key_path + (key,)] = key_node.start_mark.line + 1
 
 
+def read_utf8(path: Path) -> tuple[str, str]:
+    """(the path as shown to the user, the file's text); a non-UTF-8 file raises InvalidSources with its line."""
+    from .errors import InvalidSources
+
+    shown = display_path(path)
+    raw = path.read_bytes()
+    try:
+        return shown, raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InvalidSources([Problem(shown, line, "", "file is not UTF-8 text")]) from None
+
+
 def display_path(path: Path) -> str:
     """The path as the user knows it: relative to the working directory when possible."""
     try:

@@ -61,14 +61,9 @@ class AmcQuestion:
 
 def import_amc(path: Path) -> ImportResult:
     """Read an AMC .tex file into cards; raise InvalidSources (with line numbers) on malformed LaTeX."""
-    from ..sources import display_path
+    from ..sources import read_utf8
 
-    shown = display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InvalidSources([Problem(shown, line, "", "file is not UTF-8 text")]) from None
+    shown, text = read_utf8(path)
     return parse_amc(text, shown)
 
 
