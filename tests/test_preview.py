@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
+from conftest import REPO
 from examdeck.errors import UsageError
 from examdeck.mathcheck import RUNNER_DIR_ENV
 from examdeck.model import Deck

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import genanki
 
-from .model import Card, Deck
+from .model import Card, Deck, TextField
 from .notetypes import SPECS, genanki_model, stable_id
 from .render import FIGURE_SCHEME, RenderedCard, render_text
-from .model import TextField
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,8 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
     Set SOURCE_DATE_EPOCH for a byte-reproducible release; without it the
     package carries the current time, so re-importing updates students' notes.
     """
-    from .pipeline import BuildOptions, build as run_build
+    from .pipeline import BuildOptions
+    from .pipeline import build as run_build
 
     options = BuildOptions(out_dir=out_dir, figures_dir=figures_dir, include_nullified=include_nullified,
                            include_drafts=include_drafts, math_check=not no_math_check,
@@ -308,7 +309,8 @@ def export(ui: Ui, cards_dir: Path, out_path: Path, deck_key: str | None, deck_n
       examdeck export --question 1-12 --type mcq --out build/mcq.apkg
       examdeck export --query "topic:gmm-em or topic:kmeans and not type:open" --out build/q.apkg
     """
-    from .pipeline import BuildOptions, build as run_build, load_decks
+    from .pipeline import BuildOptions, load_decks
+    from .pipeline import build as run_build
     from .select import Selection, select
 
     selection = Selection(topics, types, tags, exclude_topics, questions, query)

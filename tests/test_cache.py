@@ -1,0 +1,295 @@
+"""The build cache changes how much is redone, never what is built; genanki's rows, written leaner."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import genanki
+import pytest
+from click.testing import CliRunner
+
+from examdeck import cache as cache_module
+from examdeck import mathcheck, pipeline
+from examdeck.assemble import assemble
+from examdeck.cache import CACHE_FILE, card_key, open_cache
+from examdeck.cli import main
+from examdeck.collection import guid_for, write_decks
+from examdeck.pipeline import BuildOptions, build, check
+
+REPO = Path(__file__).resolve().parent.parent
+EPOCH = "1700000000"
+
+
+def corpus(root: Path, n: int = 60, per_file: int = 25) -> Path:
+    """A deck shaped like the benchmark corpus (fast-path Markdown) plus cards that need markdown-it."""
+    deck = root / "cards" / "bench"
+    deck.mkdir(parents=True)
+    (deck / "deck.yaml").write_text("key: bench\ntitle: Bench\nsource: test\ntopics:\n  - slug: ml\n    title: ML\n")
+    for start in range(0, n, per_file):
+        body = ["cards:"]
+        for i in range(start, min(n, start + per_file)):
+            extra = "\n      See [a link](https://example.org) and _emphasis_." if i % 5 == 0 else ""
+            body.append(
+                f"  - id: c{i:05d}\n    type: open\n    topics: [ml]\n    question: |\n"
+                f"      Card {i}: what is the **lasso** objective for $w \\in \\mathbb{{R}}^{{{i % 50 + 1}}}$?{extra}\n"
+                f"    answer: |\n      The objective (variant {i}) is\n\n"
+                f"      $$\\frac{{1}}{{2}}\\|Xw - y\\|_2^2 + \\lambda \\|w\\|_1$$\n\n"
+                f"      - it is **convex** in $w$ when $\\lambda_{{{i}}} \\ge 0$\n"
+                f"      - see `numpy.linalg.lstsq`\n\n      ```python\n      w = solve(X, {i})\n      ```\n"
+            )
+        (deck / f"part-{start // per_file:04d}.yaml").write_text("\n".join(body))
+    return root / "cards"
+
+
+def package_rows(path: Path, tmp: Path) -> dict[str, list[tuple]]:
+    """Every row of the package's collection, read with sqlite (only to compare builds of ours)."""
+    with zipfile.ZipFile(path) as archive:
+        db = tmp / f"{path.stem}-{len(list(tmp.iterdir()))}.anki2"
+        db.write_bytes(archive.read("collection.anki2"))
+    conn = sqlite3.connect(db)
+    try:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+            for table in ("col", "notes", "cards")
+        }
+    finally:
+        conn.close()
+
+
+def build_package(cards: Path, out: Path, cache_dir: Path | None, figures_dir: Path, **kwargs) -> Path:
+    options = BuildOptions(out_dir=out, figures_dir=figures_dir, math_check=False, cache_dir=cache_dir, **kwargs)
+    built, _ = build(cards, options)
+    return built[0].path
+
+
+@pytest.fixture
+def epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+def test_cold_warm_and_uncached_builds_are_identical(tmp_path, figures_dir, epoch, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARALLEL_RENDER_MIN", 10)  # exercise the two-process render too
+    cards = corpus(tmp_path)
+    plain = build_package(cards, tmp_path / "plain", None, figures_dir)
+    cold = build_package(cards, tmp_path / "cold", tmp_path / "cache", figures_dir)
+    warm = build_package(cards, tmp_path / "warm", tmp_path / "cache", figures_dir)
+    assert (tmp_path / "cache" / CACHE_FILE).is_file()
+    assert plain.read_bytes() == cold.read_bytes() == warm.read_bytes()
+    rows = package_rows(plain, tmp_path)
+    assert len(rows["notes"]) == 60 and len(rows["cards"]) == 60
+
+
+def test_the_shipped_deck_is_identical_from_the_cache(tmp_path, figures_dir, epoch):
+    plain = build_package(REPO / "cards", tmp_path / "plain", None, figures_dir, include_nullified=True)
+    build_package(REPO / "cards", tmp_path / "cold", tmp_path / "cache", figures_dir, include_nullified=True)
+    warm = build_package(REPO / "cards", tmp_path / "warm", tmp_path / "cache", figures_dir, include_nullified=True)
+    assert plain.read_bytes() == warm.read_bytes()
+
+
+def test_an_edit_rerenders_only_that_card_and_matches_a_clean_build(tmp_path, figures_dir, epoch):
+    cards = corpus(tmp_path)
+    build_package(cards, tmp_path / "first", tmp_path / "cache", figures_dir)
+    part = cards / "bench" / "part-0001.yaml"
+    part.write_text(part.read_text().replace("Card 30: what", "Card 30: which"))
+    steps: list[str] = []
+    options = BuildOptions(out_dir=tmp_path / "warm", figures_dir=figures_dir, math_check=False,
+                           cache_dir=tmp_path / "cache")
+    built, _ = build(cards, options, progress=steps.append)
+    assert "rendering bench (1 of 60 cards changed)" in steps
+    plain = build_package(cards, tmp_path / "plain", None, figures_dir)
+    assert built[0].path.read_bytes() == plain.read_bytes()
+    assert "Card 30: which" in str(package_rows(plain, tmp_path)["notes"])
+
+
+def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path, figures_dir, epoch):
+    cards = corpus(tmp_path, n=10)
+    plain = build_package(cards, tmp_path / "plain", None, figures_dir)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / CACHE_FILE).write_bytes(b"this is not a database" * 100)
+    again = build_package(cards, tmp_path / "again", tmp_path / "cache", figures_dir)
+    assert again.read_bytes() == plain.read_bytes()
+    with sqlite3.connect(tmp_path / "cache" / CACHE_FILE) as conn:
+        assert conn.execute("SELECT count(*) FROM cards").fetchone()[0] == 10
+
+
+def poison(cache_file: Path, *, fingerprint: str | None = None) -> None:
+    """Replace every cached value by well-formed but wrong data, or by malformed data."""
+    conn = sqlite3.connect(cache_file)
+    with conn:
+        conn.execute("UPDATE cards SET value = replace(value, 'objective', 'POISON')")
+        conn.execute("UPDATE sources SET value = replace(value, 'objective', 'POISON')")
+        if fingerprint is not None:
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'fingerprint'", (fingerprint,))
+    conn.close()
+
+
+def test_a_cache_from_another_version_is_never_used(tmp_path, figures_dir, epoch):
+    cards = corpus(tmp_path, n=10)
+    plain = build_package(cards, tmp_path / "plain", None, figures_dir)
+    build_package(cards, tmp_path / "first", tmp_path / "cache", figures_dir)
+    poison(tmp_path / "cache" / CACHE_FILE, fingerprint="examdeck 0.0.1")
+    again = build_package(cards, tmp_path / "again", tmp_path / "cache", figures_dir)
+    assert again.read_bytes() == plain.read_bytes()
+
+
+@pytest.mark.parametrize("value", ["{not json", "[]", '{"card_id": 1}', '{"fields": {"Id": 3}, "formulas": []}',
+                                   '{"card_id": "c00000", "fields": {}, "formulas": [["x", "yes", 1, "q"]], '
+                                   '"figures": [], "problems": []}'])
+def test_malformed_entries_are_misses(tmp_path, figures_dir, epoch, value):
+    cards = corpus(tmp_path, n=10)
+    plain = build_package(cards, tmp_path / "plain", None, figures_dir)
+    build_package(cards, tmp_path / "first", tmp_path / "cache", figures_dir)
+    conn = sqlite3.connect(tmp_path / "cache" / CACHE_FILE)
+    with conn:
+        conn.execute("UPDATE cards SET value = ?", (value,))
+        conn.execute("UPDATE sources SET value = ?", (value,))
+    conn.close()
+    again = build_package(cards, tmp_path / "again", tmp_path / "cache", figures_dir)
+    assert again.read_bytes() == plain.read_bytes()
+
+
+def test_an_unwritable_cache_warns_and_builds(tmp_path, figures_dir, epoch):
+    cards = corpus(tmp_path, n=5)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be")
+    options = BuildOptions(out_dir=tmp_path / "out", figures_dir=figures_dir, math_check=False, cache_dir=blocker)
+    built, warnings = build(cards, options)
+    assert built[0].path.is_file()
+    assert any(w.startswith("build cache ignored") for w in warnings)
+
+
+def test_previously_checked_formulas_start_no_mathjax(tmp_path, monkeypatch):
+    cards = corpus(tmp_path, n=6)
+    batches: list[int] = []
+
+    def fake_mathjax(node_path, runner, formulas, timeout):
+        batches.append(len(formulas))
+        return [None] * len(formulas)
+
+    monkeypatch.setattr(mathcheck, "_runner_problem", lambda *args: None)
+    monkeypatch.setattr(mathcheck.shutil, "which", lambda name: "/usr/bin/node")
+    monkeypatch.setattr(mathcheck, "_run_mathjax", fake_mathjax)
+    check(cards, cache_dir=tmp_path / "cache")
+    check(cards, cache_dir=tmp_path / "cache")
+    assert len(batches) == 1 and batches[0] > 0  # identical formulas once, then nothing new
+    part = cards / "bench" / "part-0000.yaml"
+    part.write_text(part.read_text().replace("\\ge 0$", "\\ge 1$", 1))
+    check(cards, cache_dir=tmp_path / "cache")
+    assert batches[1:] == [1]
+
+
+def test_card_key_ignores_the_path_and_sees_every_field():
+    from examdeck.pipeline import load_decks
+
+    deck = load_decks(REPO / "tests" / "fixtures")[0]
+    card = deck.cards[0]
+    from dataclasses import replace
+
+    assert card_key(card, "src") == card_key(replace(card, path="elsewhere.yaml"), "src")
+    assert card_key(card, "src") != card_key(card, "other source")
+    assert card_key(card, "src") != card_key(replace(card, line=card.line + 1), "src")
+    assert card_key(card, "src") != card_key(replace(card, notes="changed"), "src")
+
+
+def test_rendered_entries_round_trip(tmp_path):
+    from examdeck.pipeline import load_decks
+    from examdeck.render import render_card
+
+    deck = load_decks(REPO / "cards")[0]
+    cache = open_cache(tmp_path)
+    rendered = {card_key(c, deck.source): render_card(c, deck.source) for c in deck.cards}
+    for key, value in rendered.items():
+        cache.store_rendered(key, value)
+    cache.save()
+    cache.close()
+    assert open_cache(tmp_path).rendered_cards(rendered) == rendered
+
+
+def test_cli_no_cache_writes_no_cache_and_cache_dir_is_used(tmp_path, figures_dir, monkeypatch):
+    cards = corpus(tmp_path, n=3)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    args = ["build", str(cards), "--figures-dir", str(figures_dir), "--no-math-check"]
+    result = runner.invoke(main, [*args, "--out", "a", "--no-cache"], catch_exceptions=False)
+    assert result.exit_code == 0 and not (tmp_path / "a" / ".cache").exists()
+    result = runner.invoke(main, [*args, "--out", "b"], catch_exceptions=False)
+    assert result.exit_code == 0 and (tmp_path / "b" / ".cache" / CACHE_FILE).is_file()
+    result = runner.invoke(main, [*args, "--out", "c", "--cache-dir", "elsewhere"], catch_exceptions=False)
+    assert result.exit_code == 0 and (tmp_path / "elsewhere" / CACHE_FILE).is_file()
+    result = runner.invoke(main, ["check", str(cards), "--no-math-check"], catch_exceptions=False)
+    assert result.exit_code == 0 and (tmp_path / "build" / ".cache" / CACHE_FILE).is_file()
+
+
+def test_old_entries_are_pruned(tmp_path, monkeypatch):
+    cache = open_cache(tmp_path)
+    for i in range(1500):
+        cache.store_rendered(f"old-{i}", _tiny_rendered())
+    cache.save()
+    cache.close()
+    cache = open_cache(tmp_path)
+    cache.store_rendered("new", _tiny_rendered())
+    cache.save()
+    cache.close()
+    with sqlite3.connect(tmp_path / CACHE_FILE) as conn:
+        assert conn.execute("SELECT key FROM cards").fetchall() == [("new",)]
+
+
+def _tiny_rendered():
+    from examdeck.render import RenderedCard
+
+    return RenderedCard("x", {"Id": "x"}, (), (), ())
+
+
+def test_lean_writer_writes_genankis_rows(tmp_path):
+    from examdeck.pipeline import load_decks
+    from examdeck.render import render_card
+
+    deck = load_decks(REPO / "cards")[0]
+    rendered = {c.id: render_card(c, deck.source) for c in deck.cards}
+    figures = {name: REPO / "figures" / f"{name}.png" for r in rendered.values() for name in r.figures}
+    assembled = assemble(deck, list(deck.cards), rendered, figures)
+    tables = []
+    for writer in ("genanki", "lean"):
+        conn = sqlite3.connect(tmp_path / f"{writer}.anki2")
+        if writer == "genanki":
+            genanki.Package(list(assembled.decks)).write_to_db(conn.cursor(), 1.7e9, itertools.count(1_700_000_000_000))
+        else:
+            write_decks(conn.cursor(), list(assembled.decks), 1.7e9, itertools.count(1_700_000_000_000))
+        conn.commit()
+        tables.append({t: conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in ("col", "notes", "cards")})
+        conn.close()
+    assert tables[0] == tables[1]
+    assert len(tables[0]["notes"]) == len(deck.cards)
+
+
+@pytest.mark.parametrize("values", [("cs433-2024", "q1"), ("bench", "c00001"), ("", ""), ("é", 12), ("a",)])
+def test_guid_for_matches_genanki(values):
+    assert guid_for(*values) == genanki.guid_for(*values)
+
+
+def test_guid_for_matches_genanki_on_many_ids():
+    for i in range(2000):
+        assert guid_for("deck", f"c{i:05d}") == genanki.guid_for("deck", f"c{i:05d}")
+
+
+def test_cache_module_imports_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = ("import sys, examdeck.cache, examdeck.pipeline; "
+            "print(sorted(m for m in ('matplotlib', 'numpy', 'markdown_it', 'yaml') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert cache_module.FORMAT >= 1
+
+
+def test_copied_cache_dir_still_works(tmp_path, figures_dir, epoch):
+    cards = corpus(tmp_path, n=5)
+    build_package(cards, tmp_path / "a", tmp_path / "cache", figures_dir)
+    shutil.copytree(tmp_path / "cache", tmp_path / "copy")
+    plain = build_package(cards, tmp_path / "p", None, figures_dir)
+    assert build_package(cards, tmp_path / "b", tmp_path / "copy", figures_dir).read_bytes() == plain.read_bytes()
