@@ -147,7 +147,7 @@ def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     ctx.obj = Ui(-1 if quiet else (1 if verbose else 0))
 
 
-@main.command()
+@main.command(short_help="Build one Anki package per deck.")
 @cards_dir_argument
 @click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
               help="Directory for the packages (<deck-key>.apkg).")
@@ -184,7 +184,7 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
         ui.info(f"wrote {package.path} ({package.note_count} notes, {package.media_count} media files)")
 
 
-@main.command()
+@main.command(short_help="Validate every card and formula.")
 @cards_dir_argument
 @click.option("--no-math-check", is_flag=True, help="Validate without typesetting formulas.")
 @click.option("--previous", metavar="OLD",
@@ -243,7 +243,7 @@ def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-@main.command(name="list")
+@main.command(name="list", short_help="List decks, topics and statuses.")
 @cards_dir_argument
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="A table for people, JSON for scripts.")
@@ -280,7 +280,7 @@ def list_command(ui: Ui, cards_dir: Path, output_format: str) -> None:
             )
 
 
-@main.command()
+@main.command(short_help="Export a subset of a deck as one package.")
 @cards_dir_argument
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The package to write, e.g. build/gmm.apkg.")
@@ -335,7 +335,7 @@ def export(ui: Ui, cards_dir: Path, out_path: Path, deck_key: str | None, deck_n
         ui.info(f"wrote {package.path} ({package.note_count} notes, {package.media_count} media files) as deck {title!r}")
 
 
-@main.command()
+@main.command(short_help="Draw the figures cards refer to.")
 @click.argument("names", nargs=-1)
 @click.option("--out", "figures_dir", default=Path("figures"), show_default=True,
               type=click.Path(path_type=Path, file_okay=False), help="Where to write <name>.png, .json and .hash.")
@@ -369,7 +369,7 @@ def figures(ui: Ui, names: tuple[str, ...], figures_dir: Path, force: bool) -> N
     ui.info(f"{len(names or known)} figures up to date in {figures_dir}")
 
 
-@main.command()
+@main.command(short_help="Write an HTML preview of every card.")
 @cards_dir_argument
 @click.option("--out", "out_dir", default=Path("build/preview"), show_default=True,
               type=click.Path(path_type=Path, file_okay=False), help="Directory for index.html, media/ and mathjax/.")
@@ -397,7 +397,7 @@ def preview(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, active_on
     ui.info(f"wrote {page}")
 
 
-@main.command()
+@main.command(short_help="Compare two releases of a deck.")
 @click.argument("old")
 @click.argument("new", default="cards")
 @click.option("--deck", "deck_key", metavar="KEY", help="The deck to compare, when a side holds several.")
@@ -431,7 +431,7 @@ def diff(ui: Ui, old: str, new: str, deck_key: str | None, output_format: str, c
         sys.exit(EXIT_INVALID)
 
 
-@main.command()
+@main.command(short_help="Build a semester release with notes.")
 @cards_dir_argument
 @click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
               help="Directory for <deck-key>-<version>.apkg and its release notes (.md).")

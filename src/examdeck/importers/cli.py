@@ -55,7 +55,7 @@ def import_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-@click.group(name="import")
+@click.group(name="import", short_help="Turn an exam (AMC LaTeX or PDF text) into cards.")
 def import_group() -> None:
     """Turn an exam (AMC LaTeX, or text extracted from a PDF) into a deck folder.
 
@@ -70,7 +70,7 @@ def import_group() -> None:
     """
 
 
-@import_group.command("amc")
+@import_group.command("amc", short_help="Import an auto-multiple-choice LaTeX exam.")
 @import_options
 @click.pass_obj
 @handle_errors
@@ -92,7 +92,7 @@ def amc_command(ui: Ui, exam: Path, deck_key: str, out_dir: Path | None, title: 
          f"Imported from the AMC source {exam.name}.")
 
 
-@import_group.command("text")
+@import_group.command("text", short_help="Import an exam from its PDF's extracted text.")
 @import_options
 @click.pass_obj
 @handle_errors
