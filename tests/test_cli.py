@@ -113,3 +113,12 @@ def test_readme_command_reference_is_current():
 
     status = Cog().main(["cog", "--check", str(REPO / "README.md")])
     assert status == 0, "README.md's command reference is stale: run `cog -r README.md`"
+
+
+def test_check_without_mathjax_says_so_in_one_line_and_falls_back(basic_deck, tmp_path, monkeypatch):
+    monkeypatch.setenv("EXAMDECK_MATHJAX_DIR", str(tmp_path / "no-mathjax-here"))
+    result = CliRunner().invoke(main, ["check", str(basic_deck)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "structurally" in warnings[0]
+    assert "Traceback" not in result.output
