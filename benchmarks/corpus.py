@@ -10,6 +10,7 @@ card, id c{i+1:05d}, whose question and answer are `card_md(i)` from
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 SHARED_BENCH = Path(__file__).resolve().parent.parent.parent / "shared" / "bench"
@@ -42,22 +43,24 @@ def _block(text: str, indent: str = "      ") -> str:
     return "\n".join(indent + line if line else "" for line in text.split("\n"))
 
 
-def card_yaml(i: int) -> str:
-    question, answer = card_md(i)
+def card_yaml(i: int, source: Callable[[int], tuple[str, str]] = card_md) -> str:
+    question, answer = source(i)
     return (
         f"  - id: {card_id(i)}\n    type: open\n    topics: [ml]\n"
         f"    question: |\n{_block(question)}\n    answer: |\n{_block(answer)}\n"
     )
 
 
-def write_corpus(n: int, outdir: Path, per_file: int = 500) -> list[Path]:
-    """Write the deck; return the card files in order."""
+def write_corpus(
+    n: int, outdir: Path, per_file: int = 500, source: Callable[[int], tuple[str, str]] = card_md
+) -> list[Path]:
+    """Write the deck (cards from `source`, by default the shared `card_md`); return the card files."""
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "deck.yaml").write_text(DECK_YAML, encoding="utf-8")
     paths = []
     for start in range(0, n, per_file):
         path = outdir / f"part-{start // per_file:04d}.yaml"
-        body = "".join(card_yaml(i) for i in range(start, min(n, start + per_file)))
+        body = "".join(card_yaml(i, source) for i in range(start, min(n, start + per_file)))
         path.write_text("cards:\n" + body, encoding="utf-8")
         paths.append(path)
     return paths

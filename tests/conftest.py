@@ -20,6 +20,14 @@ def basic_deck(tmp_path: Path) -> Path:
     return cards
 
 
+@pytest.fixture(autouse=True)
+def isolated_check_cache(tmp_path_factory, monkeypatch):
+    """`examdeck check` keeps its cache in ./build/.cache: one per test, never the repository's."""
+    from examdeck import cli
+
+    monkeypatch.setattr(cli, "CHECK_CACHE_DIR", tmp_path_factory.mktemp("check-cache"))
+
+
 @pytest.fixture(scope="session")
 def figures_dir(tmp_path_factory) -> Path:
     """A copy of the committed figures, so a test run never writes into the repository."""

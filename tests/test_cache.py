@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from examdeck import cache as cache_module
-from examdeck import mathcheck, pipeline
+from examdeck import cli, mathcheck, pipeline
 from examdeck.assemble import assemble
 from examdeck.cache import CACHE_FILE, card_key, open_cache
 from examdeck.cli import main
@@ -131,9 +131,14 @@ def test_a_cache_from_another_version_is_never_used(tmp_path, figures_dir, epoch
     cards = corpus(tmp_path, n=10)
     plain = build_package(cards, tmp_path / "plain", None, figures_dir)
     build_package(cards, tmp_path / "first", tmp_path / "cache", figures_dir)
+    shutil.copytree(tmp_path / "cache", tmp_path / "same-version")
     poison(tmp_path / "cache" / CACHE_FILE, fingerprint="examdeck 0.0.1")
     again = build_package(cards, tmp_path / "again", tmp_path / "cache", figures_dir)
     assert again.read_bytes() == plain.read_bytes()
+    # The same poison under this version's fingerprint is read: the test above is not vacuous.
+    poison(tmp_path / "same-version" / CACHE_FILE)
+    poisoned = build_package(cards, tmp_path / "poisoned", tmp_path / "same-version", figures_dir)
+    assert "POISON" in str(package_rows(poisoned, tmp_path)["notes"])
 
 
 @pytest.mark.parametrize("value", ["{not json", "[]", '{"card_id": 1}', '{"fields": {"Id": 3}, "formulas": []}',
@@ -220,8 +225,12 @@ def test_cli_no_cache_writes_no_cache_and_cache_dir_is_used(tmp_path, figures_di
     assert result.exit_code == 0 and (tmp_path / "b" / ".cache" / CACHE_FILE).is_file()
     result = runner.invoke(main, [*args, "--out", "c", "--cache-dir", "elsewhere"], catch_exceptions=False)
     assert result.exit_code == 0 and (tmp_path / "elsewhere" / CACHE_FILE).is_file()
+    monkeypatch.setattr(cli, "CHECK_CACHE_DIR", Path("build") / ".cache")  # conftest isolates it elsewhere
     result = runner.invoke(main, ["check", str(cards), "--no-math-check"], catch_exceptions=False)
     assert result.exit_code == 0 and (tmp_path / "build" / ".cache" / CACHE_FILE).is_file()
+    result = runner.invoke(main, ["check", str(cards), "--no-math-check", "--no-cache", "--cache-dir", "x"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0 and not (tmp_path / "x").exists()
 
 
 def test_old_entries_are_pruned(tmp_path, monkeypatch):
@@ -236,6 +245,21 @@ def test_old_entries_are_pruned(tmp_path, monkeypatch):
     cache.close()
     with sqlite3.connect(tmp_path / CACHE_FILE) as conn:
         assert conn.execute("SELECT key FROM cards").fetchall() == [("new",)]
+
+
+def test_a_table_this_run_did_not_look_at_is_not_pruned(tmp_path):
+    cache = open_cache(tmp_path)
+    verdicts = cache.verdicts([], "ns")
+    for i in range(1500):
+        verdicts[f"True:x_{i}"] = None
+    cache.store_verdicts(verdicts, "ns")
+    cache.save()
+    cache.close()
+    cache = open_cache(tmp_path)  # a --no-math-check build: cards only
+    cache.store_rendered("new", _tiny_rendered())
+    cache.save()
+    cache.close()
+    assert len(open_cache(tmp_path).verdicts([f"True:x_{i}" for i in range(1500)], "ns")) == 1500
 
 
 def _tiny_rendered():

@@ -140,3 +140,13 @@ def test_render_text_is_unchanged_by_the_fast_path():
         html, formulas, _, _ = reference(text, 4)
         assert fast.html == html.strip()
         assert [(f.tex, f.display, f.line, f.field) for f in fast.formulas] == [(t, d, n, "answer") for t, d, n in formulas]
+
+
+def test_odd_whitespace_is_every_isspace_character_but_space_and_newline():
+    from examdeck.fastmd import _ODD_ASCII, _ODD_SPACE
+
+    odd = {chr(c) for c in range(0x110000) if chr(c).isspace() and c not in (0x20, 0x0A)} | {"\0"}
+    assert {c for c in odd if _ODD_SPACE.match(c)} == odd
+    assert set(_ODD_ASCII) == {c for c in odd if c.isascii()}
+    for c in odd:
+        assert render_simple(f"a{c}b", 1) is None

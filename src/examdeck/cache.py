@@ -19,6 +19,7 @@ Figures have their own cache: ``figures/<name>.hash`` (see ``examdeck.figures``)
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -35,30 +36,30 @@ if TYPE_CHECKING:
     from .render import RenderedCard
     from .sources import SourceFile
 
-__all__ = ["CACHE_FILE", "BuildCache", "VerdictCache", "card_key", "fingerprint", "open_cache"]
+__all__ = ["CACHE_FILE", "BuildCache", "VerdictCache", "card_key", "file_key", "fingerprint", "math_namespace",
+           "open_cache"]
 
 CACHE_FILE = "examdeck-cache.sqlite3"
-FORMAT = 1
+FORMAT = 2
 _TABLES = ("sources", "cards", "math")
 _CHUNK = 500  # keys per SELECT ... IN (...): below SQLite's variable limit
 
 
 @cache
 def fingerprint() -> str:
-    """Identifies the code that produced a cache: examdeck's version and module sources,
-    and the versions of the libraries that shape parsed and rendered output."""
-    import importlib.metadata
+    """Identifies the code that produced a cache: examdeck's version and module sources, and the
+    libraries that shape parsed and rendered output (their `__init__.py`, which holds the version)."""
+    import importlib.util
 
     digest = hashlib.sha256(f"examdeck-cache {FORMAT} {__version__}".encode())
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for dist in ("PyYAML", "markdown-it-py", "mdit-py-plugins"):
-        try:
-            version = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            version = "absent"
-        digest.update(f"{dist}={version}\0".encode())
+    for module in ("yaml", "markdown_it", "mdit_py_plugins"):
+        # find_spec locates the package without importing it.
+        spec = importlib.util.find_spec(module)
+        origin = spec.origin if spec is not None else None
+        digest.update(module.encode() + b"\0" + (Path(origin).read_bytes() if origin else b"absent") + b"\0")
     return digest.hexdigest()
 
 
@@ -66,7 +67,10 @@ def card_key(card: Card, deck_source: str) -> str:
     """The rendered card's key: all of the card's source data but its path, and the deck's source."""
     # A dataclass's __dict__ lists its fields in order, nested values by their (deterministic)
     # repr; the path is left out so that the same card is found from any working directory.
-    data = dict(card.__dict__)
+    try:
+        data = dict(card.__dict__)
+    except AttributeError:  # a dataclass with slots
+        data = {f.name: getattr(card, f.name) for f in dataclasses.fields(card)}
     data.pop("path", None)
     return hashlib.sha256(repr((deck_source, data)).encode()).hexdigest()
 
@@ -209,6 +213,8 @@ class BuildCache:
     def _prune(self, table: str) -> None:
         # Entries of edited cards pile up; once they outnumber the live ones, keep only what
         # this run used (a `check` of every deck, or a build, uses everything that is current).
+        if not self._used[table]:
+            return  # e.g. no formulas looked up (--no-math-check): keep them all
         (count,) = self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[union-attr]
         if count <= 2 * len(self._used[table]) + 1000:
             return
@@ -249,6 +255,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=5, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("PRAGMA temp_store=MEMORY")  # nothing of the build in $TMPDIR
         conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         row = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         if row is None or row[0] != fingerprint():
@@ -328,31 +335,40 @@ def _decode_source(raw: Any, shown: str) -> SourceFile:
     return SourceFile(shown, raw["data"], lines, offsets)
 
 
-def _encode_rendered(rendered: RenderedCard) -> dict[str, Any]:
-    return {
-        "card_id": rendered.card_id,
-        "fields": rendered.fields,
-        "formulas": [[f.tex, f.display, f.line, f.field] for f in rendered.formulas],
-        "figures": list(rendered.figures),
-        "problems": [[p.line, p.field, p.message] for p in rendered.problems],
-    }
+def _encode_rendered(rendered: RenderedCard) -> list[Any]:
+    # Columns rather than one object per formula: shorter JSON, and decoded by C-level map().
+    formulas = rendered.formulas
+    return [
+        rendered.card_id,
+        rendered.fields,
+        [f.tex for f in formulas],
+        [f.display for f in formulas],
+        [f.line for f in formulas],
+        [f.field for f in formulas],
+        list(rendered.figures),
+        [[p.line, p.field, p.message] for p in rendered.problems],
+    ]
+
+
+def _only(kind: type, values: Any) -> bool:
+    return type(values) is list and set(map(type, values)) <= {kind}
 
 
 def _decode_rendered(raw: Any) -> RenderedCard:
     from .render import FormulaRef, RenderedCard, TextProblem
 
-    fields = raw["fields"]
-    if type(fields) is not dict or not all(type(k) is str and type(v) is str for k, v in fields.items()):
-        raise TypeError("fields")
-    formulas = tuple(FormulaRef(tex, display, line, name) for tex, display, line, name in raw["formulas"])
-    problems = tuple(TextProblem(line, name, message) for line, name, message in raw["problems"])
-    figures = tuple(raw["figures"])
+    card_id, fields, texs, displays, lines, names, figures, problems = raw
     if not (
-        all(type(f.tex) is str and type(f.display) is bool and type(f.line) is int and type(f.field) is str
-            for f in formulas)
-        and all(type(p.line) is int and type(p.field) is str and type(p.message) is str for p in problems)
-        and all(type(f) is str for f in figures)
+        type(card_id) is str
+        and type(fields) is dict
+        and set(map(type, fields.values())) <= {str}
+        and _only(str, texs) and _only(bool, displays) and _only(int, lines) and _only(str, names)
+        and len(texs) == len(displays) == len(lines) == len(names)
+        and _only(str, figures) and type(problems) is list
     ):
         raise TypeError("rendered entry")
-    return RenderedCard(card_id=_str(raw["card_id"]), fields=fields, formulas=formulas, figures=figures,
-                        problems=problems)
+    found = tuple(TextProblem(line, name, message) for line, name, message in problems)
+    if not all(type(p.line) is int and type(p.field) is str and type(p.message) is str for p in found):
+        raise TypeError("rendered entry")
+    return RenderedCard(card_id=card_id, fields=fields, formulas=tuple(map(FormulaRef, texs, displays, lines, names)),
+                        figures=tuple(figures), problems=found)

@@ -21,6 +21,7 @@ from .errors import InvalidSources, UsageError
 
 EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
 DEFAULT_CARDS = Path("cards")
+CHECK_CACHE_DIR = Path("build") / ".cache"  # check writes no package, so no --out: the default build's
 
 
 class Ui:
@@ -204,7 +205,7 @@ def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, ca
     from .pipeline import check as run_check
 
     report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step,
-                       cache_dir=resolve_cache_dir(cache_dir, no_cache, Path("build")))
+                       cache_dir=None if no_cache else cache_dir or CHECK_CACHE_DIR)
     if previous:
         from .errors import InvalidSources, Problem
         from .snapshot import load_snapshot

@@ -11,6 +11,7 @@ table by table.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -23,14 +24,19 @@ __all__ = ["guid_for", "write_decks"]
 _BASE91 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
 
 
+# Base-91 digit pairs: half the divisions of genanki's loop.
+_PAIRS = [a + b for a in _BASE91 for b in _BASE91]
+
+
 def guid_for(*values: Any) -> str:
-    """``genanki.guid_for``, with its base-91 digits computed by divmod on one integer."""
-    number = int.from_bytes(hashlib.sha256("__".join(str(v) for v in values).encode("utf-8")).digest()[:8], "big")
-    digits = []
+    """``genanki.guid_for``: the first 8 bytes of a SHA-256 in Anki's base 91, two digits at a time."""
+    number = int.from_bytes(hashlib.sha256("__".join(map(str, values)).encode("utf-8")).digest()[:8], "big")
+    pairs = []
     while number > 0:
-        number, digit = divmod(number, 91)
-        digits.append(_BASE91[digit])
-    return "".join(reversed(digits))
+        number, pair = divmod(number, 8281)
+        pairs.append(_PAIRS[pair])
+    # genanki writes no leading zero digit ("a"); a pair may start with one.
+    return "".join(reversed(pairs)).lstrip("a")
 
 
 def write_decks(cursor: Any, decks: Sequence[genanki.Deck], timestamp: float, id_gen: Iterator[int]) -> None:
@@ -47,16 +53,30 @@ def write_decks(cursor: Any, decks: Sequence[genanki.Deck], timestamp: float, id
             deck.write_to_db(cursor, timestamp, id_gen)  # the deck and its note types, no notes
         finally:
             deck.notes = notes
-        note_rows = []
-        card_rows = []
+        # genanki's ids: each note's, then its cards', from one counter. Drawn up front (into
+        # compact arrays) so that notes and cards can both be streamed to SQLite by generators.
+        note_ids, card_ids = array("q"), array("q")
         for note in notes:
-            if len(note.fields) != len(note.model.fields):
-                note._check_number_model_fields_matches_num_fields()  # raises genanki's error
-            note_id = next(id_gen)
-            note_rows.append((note_id, note.guid, note.model.model_id, mod, -1, note._format_tags(),
-                              note._format_fields(), note.sort_field, 0, 0, ""))
-            for card in note.cards:
-                card_rows.append((next(id_gen), note_id, deck.deck_id, card.ord, mod, -1, 0,
-                                  -1 if card.suspend else 0, note.due, 0, 0, 0, 0, 0, 0, 0, 0, ""))
-        cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);", note_rows)
-        cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);", card_rows)
+            note_ids.append(next(id_gen))
+            card_ids.extend(next(id_gen) for _ in note.cards)
+        cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);", _note_rows(notes, note_ids, mod))
+        cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);",
+                           _card_rows(notes, note_ids, iter(card_ids), mod, deck.deck_id))
+
+
+def _note_rows(notes: Sequence[genanki.Note], note_ids: array[int], mod: int) -> Iterator[tuple[Any, ...]]:
+    # A generator: each note's joined fields exist only while SQLite copies them.
+    for note, note_id in zip(notes, note_ids):
+        if len(note.fields) != len(note.model.fields):
+            note._check_number_model_fields_matches_num_fields()  # raises genanki's error
+        yield (note_id, note.guid, note.model.model_id, mod, -1, note._format_tags(), note._format_fields(),
+               note.sort_field, 0, 0, "")
+
+
+def _card_rows(
+    notes: Sequence[genanki.Note], note_ids: array[int], card_ids: Iterator[int], mod: int, deck_id: int
+) -> Iterator[tuple[Any, ...]]:
+    for note, note_id in zip(notes, note_ids):
+        for card in note.cards:
+            yield (next(card_ids), note_id, deck_id, card.ord, mod, -1, 0, -1 if card.suspend else 0, note.due,
+                   0, 0, 0, 0, 0, 0, 0, 0, "")

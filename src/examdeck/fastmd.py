@@ -18,9 +18,13 @@ __all__ = ["escape_html", "render_simple"]
 # Outside math and code, these start a construct beyond the subset.
 _SPECIAL = re.compile(r"[$`*\\_\[\]<&]")
 _TEXT_UNSAFE = re.compile(r"[\\_\[\]<&*$`]")
-# Whitespace other than space and newline (tabs, CR, form feeds, Unicode spaces): markdown-it
-# expands, strips or normalises it; leave that to markdown-it.
-_ODD_SPACE = re.compile(r"[^\S \n]|\0")
+# `$tex$` with no dollar inside and no backslash before the closing one: dollarmath's usual case.
+_INLINE_MATH = re.compile(r"\$([^$]*?[^$\\])\$")
+# Whitespace other than space and newline (tabs, CR, form feeds, Unicode spaces: every character
+# but those two for which str.isspace() is true), and NUL: markdown-it expands, strips or
+# normalises them; leave that to markdown-it. ASCII text is checked with `in`, faster than a regex.
+_ODD_ASCII = "\0\t\v\f\r\x1c\x1d\x1e\x1f"
+_ODD_SPACE = re.compile("[\0\t\v\f\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 # First characters of a line that may open a block outside the subset (or a table row).
 _LINE_START_UNSAFE = frozenset("#>-*+=|:`~<[!\\&_ 0123456789")
 _FENCE_CLOSE_LIKE = re.compile(r" {0,3}(?:`{3,}|~{3,})")
@@ -46,7 +50,7 @@ def render_simple(text: str, field_line: int) -> tuple[str, list[tuple[str, bool
     """The HTML markdown-it renders for `text` with examdeck's rules, and its formulas as
     (tex, display, line) with `field_line` the line of the text's first line; None when
     `text` is outside the subset."""
-    if _ODD_SPACE.search(text):
+    if any(c in text for c in _ODD_ASCII) if text.isascii() else _ODD_SPACE.search(text):
         return None
     lines = text.split("\n")
     out: list[str] = []
@@ -150,11 +154,21 @@ def _inline(src: str, line: int, formulas: list[tuple[str, bool, int]]) -> str |
         char = src[at]
         text = src[pos:at]
         if char == "$":
-            closed = _math_end(src, at)
-            if closed is None:
-                return None  # a stray dollar: markdown-it reports it
-            end, double = closed
-            tex = src[at + 2 : end - 1] if double else src[at + 1 : end]
+            # The usual `$tex$`: no dollar inside, no backslash before the closing one. At the
+            # start (at == 0), dollarmath's "before" is src[-1]: leave that to _math_end.
+            simple = _INLINE_MATH.match(src, at) if at else None
+            if simple is not None and not src[at - 1].isdigit():
+                end = simple.end() - 1
+                if end + 1 < size and src[end + 1].isdigit():
+                    return None  # `$x$5`: not math for dollarmath, a stray dollar for us
+                double = False
+                tex = simple.group(1)
+            else:
+                closed = _math_end(src, at)
+                if closed is None:
+                    return None  # a stray dollar: markdown-it reports it
+                end, double = closed
+                tex = src[at + 2 : end - 1] if double else src[at + 1 : end]
             # markdown-it counts soft breaks before the formula, not newlines inside formulas.
             line += text.count("\n")
             formulas.append((tex, double, line))
@@ -173,13 +187,13 @@ def _inline(src: str, line: int, formulas: list[tuple[str, bool, int]]) -> str |
             out.append(f"<code>{escape_html(code)}</code>")
             pos = close + 1
         elif char == "*":
-            close = _strong_end(src, at)
-            if close is None:
+            strong_end = _strong_end(src, at)
+            if strong_end is None:
                 return None
             line += text.count("\n")
             out.append(escape_html(text))
-            out.append(f"<strong>{escape_html(src[at + 2 : close])}</strong>")
-            pos = close + 2
+            out.append(f"<strong>{escape_html(src[at + 2 : strong_end])}</strong>")
+            pos = strong_end + 2
         else:
             return None  # an escape, emphasis with _, a link or image, HTML or an entity
         if pos > size:

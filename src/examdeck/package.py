@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -45,6 +46,9 @@ def _write_collection(assembled: AssembledDeck, db_path: Path, timestamp: float)
     conn = sqlite3.connect(db_path)
     try:
         cursor = conn.cursor()
+        # A scratch file, zipped then deleted: no rollback journal, no fsync (same bytes, less time).
+        cursor.execute("PRAGMA journal_mode=OFF")
+        cursor.execute("PRAGMA synchronous=OFF")
         # genanki's rows through a leaner path (see examdeck.collection).
         write_decks(cursor, list(assembled.decks), timestamp, itertools.count(int(timestamp * 1000)))
         conn.commit()
@@ -55,15 +59,22 @@ def _write_collection(assembled: AssembledDeck, db_path: Path, timestamp: float)
 def _write_zip(assembled: AssembledDeck, db_path: Path, zip_path: Path, timestamp: float) -> None:
     date_time = time.gmtime(max(int(timestamp), ZIP_EPOCH))[:6]
 
-    def entry(name: str) -> zipfile.ZipInfo:
+    def entry(name: str, deflate: bool = True) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, date_time=date_time)
-        info.compress_type = zipfile.ZIP_DEFLATED
+        info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
         info.external_attr = 0o644 << 16
         return info
 
     media_index = {str(i): m.name for i, m in enumerate(assembled.media)}
     with zipfile.ZipFile(zip_path, "w") as archive:
-        archive.writestr(entry("collection.anki2"), db_path.read_bytes())
+        collection = entry("collection.anki2")
+        # Level 1: a third of the time of the default level, for a few percent more bytes
+        # (ZipInfo's attribute is private before Python 3.13, public as compress_level after).
+        collection._compresslevel = 1  # type: ignore[attr-defined]
+        with open(db_path, "rb") as db, archive.open(collection, "w") as packed:
+            shutil.copyfileobj(db, packed, 1 << 20)  # streamed: the database is never whole in memory
         archive.writestr(entry("media"), json.dumps(media_index, sort_keys=True))
         for index, media in enumerate(assembled.media):
-            archive.writestr(entry(str(index)), media.source.read_bytes())
+            # PNG and JPEG are compressed already: deflating them again costs time and saves nothing.
+            stored = media.source.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif", ".webp")
+            archive.writestr(entry(str(index), deflate=not stored), media.source.read_bytes())

@@ -27,7 +27,7 @@ _CURRENCY_DOLLAR = re.compile(r"\d\$|\$\d")
 _SINGLE_PARAGRAPH = re.compile(r"^<p>(.*)</p>\n?$", re.DOTALL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 10,000-card deck has 60,000 of these
 class FormulaRef:
     """A formula as written, and where: for the math check's `path:line: field:` messages."""
 
@@ -37,7 +37,7 @@ class FormulaRef:
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TextProblem:
     line: int
     field: str
@@ -146,7 +146,7 @@ def _has_stray_dollar(text: str) -> bool:
     return "$" in without_prices
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per card, 10,000 in a large deck
 class RenderedCard:
     """A card's Anki fields as HTML (figures still as `figure:NAME` references) and what was found."""
 

@@ -64,7 +64,7 @@ def read_deck_dir(deck_dir: Path, problems: list[Problem], *, cache: BuildCache 
     card_paths = sorted(
         p for p in deck_dir.rglob("*") if p.suffix in (".yaml", ".yml") and p.name != DECK_FILE and p.is_file()
     )
-    card_files = tuple(f for f in (parse_file(p, problems, cache=cache) for p in card_paths) if f is not None)
+    card_files = tuple(f for f in parse_files(card_paths, problems, cache=cache) if f is not None)
     return DeckSources(directory=str(deck_dir), deck=deck, card_files=card_files)
 
 
@@ -73,6 +73,62 @@ def parse_file(path: Path, problems: list[Problem], *, cache: BuildCache | None 
 
     With a `cache`, a file whose bytes were parsed before (without problems) is not parsed again.
     """
+    return parse_files([path], problems, cache=cache)[0]
+
+
+# Below this much YAML to parse, a second process costs more than it saves.
+PARALLEL_PARSE_MIN_BYTES = 1_000_000
+
+
+def parse_files(paths: list[Path], problems: list[Problem], *, cache: BuildCache | None = None) -> list[SourceFile | None]:
+    """``parse_file`` for each path, in order (problems too); a large batch is parsed on two cores."""
+    found: list[list[Problem]] = [[] for _ in paths]
+    results: list[SourceFile | None] = [None] * len(paths)
+    todo: list[tuple[int, str, str, str]] = []  # index, shown path, text, cache key
+    use_cache = cache is not None and cache.enabled
+    for index, path in enumerate(paths):
+        read = _read_text(path, found[index])
+        if read is None:
+            continue
+        shown, raw, text = read
+        key = ""
+        if use_cache:
+            from .cache import file_key
+
+            key = file_key(raw)
+            cached = cache.source(key, shown)  # type: ignore[union-attr]
+            if cached is not None:
+                results[index] = cached
+                continue
+        todo.append((index, shown, text, key))
+    items = [(shown, text) for _, shown, text, _ in todo]
+    parsed = None
+    if len(items) >= 4 and sum(len(text) for _, text in items) >= PARALLEL_PARSE_MIN_BYTES:
+        from .parallel import map_halves
+
+        parsed = map_halves(_parse_all, items)
+    if parsed is None:
+        parsed = _parse_all(items)
+    for (index, _, _, key), (source, file_problems) in zip(todo, parsed):
+        results[index] = source
+        found[index] += file_problems
+        if use_cache and source is not None and not file_problems:
+            cache.store_source(key, source)  # type: ignore[union-attr]
+    for file_problems in found:
+        problems += file_problems
+    return results
+
+
+def _parse_all(items: list[tuple[str, str]]) -> list[tuple[SourceFile | None, list[Problem]]]:
+    out = []
+    for shown, text in items:
+        file_problems: list[Problem] = []
+        out.append((parse_text(text, shown, file_problems), file_problems))
+    return out
+
+
+def _read_text(path: Path, problems: list[Problem]) -> tuple[str, bytes, str] | None:
+    """The shown path, bytes and text of a source file, or None with a located problem."""
     shown = display_path(path)
     try:
         raw = path.read_bytes()
@@ -88,20 +144,7 @@ def parse_file(path: Path, problems: list[Problem], *, cache: BuildCache | None 
         line = raw[: exc.start].count(b"\n") + 1
         problems.append(Problem(shown, line, "", "file is not UTF-8 text"))
         return None
-    if cache is None or not cache.enabled:
-        return parse_text(text, shown, problems)
-    from .cache import file_key
-
-    key = file_key(raw)
-    cached = cache.source(key, shown)
-    if cached is not None:
-        return cached
-    found: list[Problem] = []
-    parsed = parse_text(text, shown, found)
-    if parsed is not None and not found:
-        cache.store_source(key, parsed)
-    problems += found
-    return parsed
+    return shown, raw, text
 
 
 def parse_text(text: str, shown: str, problems: list[Problem]) -> SourceFile | None:

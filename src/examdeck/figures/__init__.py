@@ -12,9 +12,9 @@ with), and redraws only when the code hash changes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
-import importlib.metadata
 import importlib.util
 import json
 import os
@@ -30,6 +30,8 @@ __all__ = [
     "code_hash",
     "draw",
     "ensure_figure",
+    "ensure_figures",
+    "is_current",
     "figure_names",
     "sidecar_bytes",
     "write_all",
@@ -97,6 +99,19 @@ def _source_text(module: str) -> str:
     return Path(spec.origin).read_text(encoding="utf-8")
 
 
+def _dist_version(dist: str) -> str:
+    # importlib.metadata only when needed, and each lookup (a scan of site-packages) once per process.
+    import importlib.metadata
+
+    return _looked_up(importlib.metadata.version, dist)
+
+
+@functools.cache
+def _looked_up(lookup: Any, dist: str) -> str:
+    # Keyed by the lookup function as well, so that a replaced one (in tests) is asked again.
+    return lookup(dist)
+
+
 def code_hash(name: str) -> str:
     """SHA-256 (hex) of everything a figure's output depends on.
 
@@ -112,8 +127,8 @@ def code_hash(name: str) -> str:
         "module_source": _source_text(module),
         "style_source": _source_text(_STYLE_MODULE),
         "parameters": PARAMETERS.get(name, {}),
-        "matplotlib": importlib.metadata.version("matplotlib"),
-        "numpy": importlib.metadata.version("numpy"),
+        "matplotlib": _dist_version("matplotlib"),
+        "numpy": _dist_version("numpy"),
     }
     encoded = json.dumps(payload, sort_keys=True, ensure_ascii=True).encode("ascii")
     return hashlib.sha256(encoded).hexdigest()
@@ -181,6 +196,34 @@ def ensure_figure(name: str, figures_dir: Path) -> Path:
     # The hash goes last: if anything above fails, the next run still sees a stale hash.
     _write_atomic(hash_path, (digest + "\n").encode("ascii"))
     return png_path
+
+
+def is_current(name: str, figures_dir: Path) -> bool:
+    """True when ``ensure_figure`` would not redraw ``name``."""
+    figures_dir = Path(figures_dir)
+    return (
+        _stored_hash(figures_dir / f"{name}.hash") == code_hash(name)
+        and (figures_dir / f"{name}.png").is_file()
+        and (figures_dir / f"{name}.json").is_file()
+    )
+
+
+def ensure_figures(names: list[str], figures_dir: Path) -> dict[str, Path]:
+    """``ensure_figure`` for each of `names`; several stale ones are drawn on two cores."""
+    figures_dir = Path(figures_dir)
+    current = {name: is_current(name, figures_dir) for name in names}
+    stale = [name for name in names if not current[name]]
+    if len(stale) >= 2:
+        from ..parallel import map_halves
+
+        # Every other figure to each process: neighbours in the list tend to cost alike.
+        map_halves(_ensure_each, stale[0::2] + stale[1::2], figures_dir)
+    # The stale ones again: the child's are current now, whatever it could not do is drawn here.
+    return {name: figures_dir / f"{name}.png" if current[name] else ensure_figure(name, figures_dir) for name in names}
+
+
+def _ensure_each(names: list[str], figures_dir: Path) -> list[Path]:
+    return [ensure_figure(name, figures_dir) for name in names]
 
 
 def write_all(figures_dir: Path) -> list[Path]:
