@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from examdeck import cache as cache_module
-from examdeck import cli, mathcheck, pipeline
+from examdeck import cli, mathcheck, pipeline, sources
 from examdeck.assemble import assemble
 from examdeck.cache import CACHE_FILE, card_key, open_cache
 from examdeck.cli import main
@@ -73,7 +73,8 @@ def epoch(monkeypatch):
 
 def test_cold_warm_and_uncached_builds_are_identical(tmp_path, figures_dir, epoch, monkeypatch):
     monkeypatch.setattr(pipeline, "PARALLEL_RENDER_MIN", 10)  # exercise the two-process render too
-    cards = corpus(tmp_path)
+    monkeypatch.setattr(sources, "PARALLEL_PARSE_MIN_BYTES", 1)  # and the two-process parse
+    cards = corpus(tmp_path, per_file=12)
     plain = build_package(cards, tmp_path / "plain", None, figures_dir)
     cold = build_package(cards, tmp_path / "cold", tmp_path / "cache", figures_dir)
     warm = build_package(cards, tmp_path / "warm", tmp_path / "cache", figures_dir)
@@ -317,3 +318,13 @@ def test_copied_cache_dir_still_works(tmp_path, figures_dir, epoch):
     shutil.copytree(tmp_path / "cache", tmp_path / "copy")
     plain = build_package(cards, tmp_path / "p", None, figures_dir)
     assert build_package(cards, tmp_path / "b", tmp_path / "copy", figures_dir).read_bytes() == plain.read_bytes()
+
+
+def test_stale_figures_drawn_on_two_cores_are_the_figures(tmp_path):
+    from examdeck import figures
+
+    names = ["gelu-relu", "svm-support-vectors"]
+    paths = figures.ensure_figures(names, tmp_path)
+    assert all(figures.is_current(name, tmp_path) for name in names)
+    for name in names:
+        assert paths[name].read_bytes() == figures.draw(name).png
