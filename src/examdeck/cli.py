@@ -114,6 +114,10 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
+figures_dir_option = click.option(
+    "--figures-dir", default=Path("figures"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
+    help="Where generated figures are kept; redrawn only when their code changes.",
+)
 cards_dir_argument = click.argument(
     "cards_dir", required=False, default=DEFAULT_CARDS, type=click.Path(path_type=Path, file_okay=False)
 )
@@ -152,8 +156,7 @@ def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 @cards_dir_argument
 @click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
               help="Directory for the packages (<deck-key>.apkg).")
-@click.option("--figures-dir", default=Path("figures"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Where generated figures are kept; redrawn only when their code changes.")
+@figures_dir_option
 @click.option("--include-nullified", is_flag=True, help="Also ship questions nullified in the exam (tagged status::nullified).")
 @click.option("--include-drafts", is_flag=True, help="Also ship draft cards (tagged status::draft).")
 @click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
@@ -289,8 +292,7 @@ def list_command(ui: Ui, cards_dir: Path, output_format: str) -> None:
 @click.option("--deck-name", help="Title of the subset deck in Anki (default: the deck title and what was selected).")
 @selection_options
 @click.option("--include-nullified", is_flag=True, help="Also consider nullified questions.")
-@click.option("--figures-dir", default=Path("figures"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Where generated figures are kept.")
+@figures_dir_option
 @click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
 @click.pass_obj
 @handle_errors
@@ -374,8 +376,7 @@ def figures(ui: Ui, names: tuple[str, ...], figures_dir: Path, force: bool) -> N
 @cards_dir_argument
 @click.option("--out", "out_dir", default=Path("build/preview"), show_default=True,
               type=click.Path(path_type=Path, file_okay=False), help="Directory for index.html, media/ and mathjax/.")
-@click.option("--figures-dir", default=Path("figures"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Where generated figures are kept.")
+@figures_dir_option
 @click.option("--active-only", is_flag=True, help="Leave out nullified, draft and retired cards.")
 @click.option("--no-math-check", is_flag=True, help="Skip checking formulas before writing the page.")
 @click.pass_obj
@@ -438,8 +439,7 @@ def diff(ui: Ui, old: str, new: str, deck_key: str | None, output_format: str, c
               help="Directory for <deck-key>-<version>.apkg and its release notes (.md).")
 @click.option("--previous", metavar="OLD", help="The previous release (.apkg, cards directory or git ref) for the release notes.")
 @click.option("--allow-removal", is_flag=True, help="Allow cards that the previous release had to be gone.")
-@click.option("--figures-dir", default=Path("figures"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Where generated figures are kept.")
+@figures_dir_option
 @click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
 @click.pass_obj
 @handle_errors
