@@ -1,4 +1,10 @@
-"""Rendered cards to genanki notes: stable GUIDs, tags, one subdeck per primary topic, media."""
+"""Rendered cards to Anki notes: stable GUIDs, tags, one subdeck per primary topic, media.
+
+Notes are built as the rows genanki would write for them (``NoteRow``), not as ``genanki.Note``
+objects: the same values, without genanki's per-note costs (its tag list class, a cached property
+per note, an HTML scan per field). Decks and note types remain genanki's own objects.
+tests/test_cache.py checks the rows against genanki's writer.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,8 @@ from pathlib import Path
 
 import genanki
 
-from .model import Card, Deck, TextField
+from .collection import guid_for
+from .model import Card, Deck, NoteHead, NoteRow, TextField
 from .notetypes import SPECS, genanki_model, stable_id
 from .render import FIGURE_SCHEME, RenderedCard, render_text
 
@@ -23,9 +30,17 @@ class MediaFile:
 
 
 @dataclass(frozen=True)
+class DeckNotes:
+    """An Anki deck, with the note types of its notes (in order of first use), and its notes."""
+
+    deck: genanki.Deck
+    notes: tuple[NoteRow, ...]
+
+
+@dataclass(frozen=True)
 class AssembledDeck:
     deck_key: str
-    decks: tuple[genanki.Deck, ...]
+    decks: tuple[DeckNotes, ...]
     media: tuple[MediaFile, ...]
     note_count: int
 
@@ -37,9 +52,50 @@ def media_name(figure: str, path: Path) -> str:
 
 def note_guid(deck_key: str, card_id: str) -> str:
     """The note's identity: from the deck key and the card's stable id, never from its text."""
-    from .collection import guid_for  # genanki.guid_for's value, faster
+    return guid_for(deck_key, card_id)  # genanki.guid_for's value, faster
 
-    return guid_for(deck_key, card_id)
+
+def format_tags(tags: Sequence[str]) -> str:
+    """genanki's tags column; like genanki, refuse a tag with a space (Anki would split it)."""
+    for tag in tags:
+        if " " in tag:
+            raise ValueError(f'Tag "{tag}" contains a space; this is not allowed!')
+    return " " + " ".join(tags) + " "
+
+
+def card_ords(model: genanki.Model, fields: Sequence[str]) -> tuple[int, ...]:
+    """genanki's cards of a front/back note: the templates whose required fields (``Model._req``,
+    computed by genanki from the templates) are filled."""
+    return tuple(
+        ord_ for ord_, any_or_all, required in model._req
+        if (any if any_or_all == "any" else all)(map(fields.__getitem__, required))
+    )
+
+
+def note_head(deck: Deck, card: Card, rendered: RenderedCard) -> NoteHead:
+    """The guid, tags and cards of a card's note."""
+    # A retired card ships as a note without cards: students who have the card get the banner
+    # and tag; new students get no card, so a retired card is never due for them.
+    if card.status == "retired":
+        ords: tuple[int, ...] = ()
+    else:  # which fields are filled does not depend on the figures' media names
+        ords = card_ords(genanki_model(card.type), [rendered.fields[name] for name in SPECS[card.type].fields])
+    return NoteHead(note_guid(deck.key, card.id), format_tags(card_tags(deck, card)), ords)
+
+
+def note_row(
+    deck: Deck, card: Card, rendered: RenderedCard, media: Mapping[str, MediaFile], head: NoteHead | None = None
+) -> NoteRow:
+    """The note of one card, its figures referring to their media files; `head`: its ``note_head``, when known."""
+    fields = rendered.fields
+    if rendered.figures:
+        fields = dict(fields)
+        for figure in rendered.figures:
+            for key, value in fields.items():
+                fields[key] = value.replace(f'src="{FIGURE_SCHEME}{figure}"', f'src="{media[figure].name}"')
+    guid, tags, ords = head or note_head(deck, card, rendered)
+    values = "\x1f".join([fields[name] for name in SPECS[card.type].fields])
+    return NoteRow(guid, genanki_model(card.type).model_id, tags, values, card.id, ords)
 
 
 def card_tags(deck: Deck, card: Card) -> list[str]:
@@ -64,34 +120,25 @@ def assemble(
     *,
     deck_title: str | None = None,
     description: str | None = None,
+    heads: Mapping[str, NoteHead] | None = None,
 ) -> AssembledDeck:
-    """Build the genanki decks for `cards`; `figure_files` maps each referenced figure to its image."""
+    """The decks and notes of `cards`; `figure_files` maps each referenced figure to its image; `heads`:
+    the ``note_head`` of cards by id, where known (the build cache keeps them)."""
+    heads = heads or {}
     media = {name: MediaFile(media_name(name, path), path) for name, path in sorted(figure_files.items())}
     title = deck_title or deck.title
     parent = genanki.Deck(stable_id("examdeck-deck", deck.key), title, _deck_description(description or deck.description))
     subdecks: dict[str, genanki.Deck] = {}
+    notes: dict[str, list[NoteRow]] = {}
     for card in cards:
         slug = card.primary_topic
         if slug not in subdecks:
             subdecks[slug] = genanki.Deck(stable_id("examdeck-deck", deck.key, slug), topic_deck_name(deck, slug, title))
-        fields = dict(rendered[card.id].fields)
-        for figure in rendered[card.id].figures:
-            for key, value in fields.items():
-                fields[key] = value.replace(f'src="{FIGURE_SCHEME}{figure}"', f'src="{media[figure].name}"')
-        spec = SPECS[card.type]
-        note = genanki.Note(
-            model=genanki_model(card.type),
-            fields=[fields[name] for name in spec.fields],
-            tags=card_tags(deck, card),
-            guid=note_guid(deck.key, card.id),
-            sort_field=card.id,
-        )
-        if card.status == "retired":
-            # A note without cards: students who have the card get the banner and tag;
-            # new students get no card, so a retired card is never due for them.
-            note.cards = []
-        subdecks[slug].add_note(note)
-    ordered = [parent] + [subdecks[t.slug] for t in deck.topics if t.slug in subdecks]
+            notes[slug] = []
+        subdecks[slug].add_model(genanki_model(card.type))  # genanki writes a deck's note types in order of first use
+        notes[slug].append(note_row(deck, card, rendered[card.id], media, heads.get(card.id)))
+    ordered = [DeckNotes(parent, ())]
+    ordered += [DeckNotes(subdecks[t.slug], tuple(notes[t.slug])) for t in deck.topics if t.slug in subdecks]
     return AssembledDeck(deck.key, tuple(ordered), tuple(media.values()), len(cards))
 
 

@@ -1,10 +1,19 @@
 """The build cache: what earlier builds computed, reused only when its inputs are unchanged.
 
-One SQLite file, ``<cache dir>/examdeck-cache.sqlite3``, holds three tables:
+One SQLite file, ``<cache dir>/examdeck-cache.sqlite3``, holds five tables:
 
-- ``sources``: a card file's parsed YAML (data and line numbers), keyed by the SHA-256 of its bytes;
+- ``sources``: a YAML file's parsed data and line numbers, keyed by the SHA-256 of its bytes: deck
+  files, and card files that did not validate (the others' cards are in ``files``);
+- ``files``: a card file's validated cards, keyed by its bytes and what else validation reads (the
+  deck's topics, the known figures); only files that validated without any problem are kept, so
+  problems are always found and reported afresh;
+- ``renders``: the rendered cards of such a file, keyed by its ``files`` key and the deck's source
+  line: an unchanged file costs one look-up, not one per card;
+- ``heads``: the guids, tags and card ords of those cards' notes, keyed by the ``renders`` key
+  and the deck's key (what a note row holds besides the fields, which come from ``renders``);
 - ``cards``: a card's rendered fields, formulas, figures and text problems, keyed by a hash of
-  the card's source data (every field but its file path) and the deck's source line;
+  the card's source data (every field but its file path) and the deck's source line (the cards
+  of a changed file are looked up here, so that only the edited ones are rendered);
 - ``math``: MathJax's verdict per formula, keyed like ``mathcheck.cache_key`` under the runner's
   identity (MathJax version, ``check.mjs``, the npm lock file).
 
@@ -23,25 +32,29 @@ import dataclasses
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .codec import decode_cards, decode_heads, decode_rendered, encode_cards, encode_heads, encode_rendered
+from .sources import SourceFile
 
 if TYPE_CHECKING:
-    from .model import Card
+    from .model import Card, NoteHead
     from .render import RenderedCard
-    from .sources import SourceFile
 
-__all__ = ["CACHE_FILE", "BuildCache", "VerdictCache", "card_key", "file_key", "fingerprint", "math_namespace",
-           "open_cache"]
+__all__ = ["CACHE_FILE", "BuildCache", "VerdictCache", "card_file_key", "card_key", "file_key", "fingerprint",
+           "math_namespace", "open_cache"]
 
 CACHE_FILE = "examdeck-cache.sqlite3"
-FORMAT = 2
-_TABLES = ("sources", "cards", "math")
+FORMAT = 3
+_TABLES = ("sources", "files", "renders", "heads", "cards", "math")
+# Stale entries kept beyond twice the live ones before pruning (see _prune): few for the
+# per-file tables, whose entries are large (a whole file), many for the per-card ones.
+_PRUNE_SLACK = {"sources": 50, "files": 50, "renders": 50, "heads": 50, "cards": 1000, "math": 1000}
 _CHUNK = 500  # keys per SELECT ... IN (...): below SQLite's variable limit
 
 
@@ -77,6 +90,25 @@ def card_key(card: Card, deck_source: str) -> str:
 
 def file_key(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
+
+
+def card_file_key(digest: str, topic_slugs: Iterable[str], known_figures: Iterable[str]) -> str:
+    """The validated cards' key: what validating a card file reads besides examdeck's code (the
+    fingerprint): its bytes (their `file_key` digest), its deck's topics and the known figures. Not
+    its path, which only names the file in cards and problems, so the cache works from any
+    working directory."""
+    context = "\0".join([digest, "topics", *sorted(topic_slugs), "figures", *sorted(known_figures)])
+    return hashlib.sha256(context.encode()).hexdigest()
+
+
+def _renders_key(files_key: str, deck_source: str) -> str:
+    # A file's rendered cards depend on its cards (its `files` key) and the deck's source line.
+    return hashlib.sha256(f"{files_key}\0{deck_source}".encode()).hexdigest()
+
+
+def _heads_key(files_key: str, deck_source: str, deck_key: str) -> str:
+    # Note heads depend on the rendered cards (which fields are filled) and the deck's key (guids, tags).
+    return hashlib.sha256(f"{_renders_key(files_key, deck_source)}\0{deck_key}".encode()).hexdigest()
 
 
 class VerdictCache(MutableMapping[str, "str | None"]):
@@ -136,21 +168,84 @@ class BuildCache:
             return  # dates, binary values or aliases cycles do not survive JSON: parse again
         self._put("sources", key, json.dumps(_encode_source(source), ensure_ascii=False))
 
+    # -- validated card files --------------------------------------------------------------
+
+    def card_file(self, key: str, shown: str) -> tuple[Card, ...] | None:
+        """The validated cards of the card file `shown` stored under `key`, or None."""
+        raw = self._get("files", [key]).get(key)
+        if raw is None:
+            return None
+        try:
+            return tuple(decode_cards(json.loads(raw), shown))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def store_card_file(self, key: str, cards: Iterable[Card]) -> None:
+        """Keep the cards of a card file that validated without any problem."""
+        if self._conn is not None:
+            self._put("files", key, json.dumps(encode_cards(list(cards)), ensure_ascii=False))
+
     # -- rendered cards --------------------------------------------------------------------
+
+    def rendered_file(self, files_key: str, deck_source: str, cards: Sequence[Card]) -> list[RenderedCard] | None:
+        """The rendered `cards` of the card file whose validated cards are under `files_key`, or None."""
+        key = _renders_key(files_key, deck_source)
+        raw = self._get("renders", [key]).get(key)
+        if raw is None:
+            return None
+        try:
+            entry = json.loads(raw)
+            card_keys, rendered = entry["keys"], decode_rendered(entry["cards"])
+            if len(rendered) != len(cards) or any(r.card_id != c.id for r, c in zip(rendered, cards)):
+                return None
+            if type(card_keys) is not list:
+                raise TypeError("card keys")
+            # The per-card entries of these cards stay current too: kept for the file's next edit.
+            self._used["cards"].update(card_keys)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+        return rendered
+
+    def store_rendered_file(
+        self, files_key: str, deck_source: str, rendered: Sequence[RenderedCard], card_keys: Sequence[str]
+    ) -> None:
+        """Keep a card file's rendered cards, with the per-card keys they are also stored under."""
+        if self._conn is not None:
+            value = {"keys": list(card_keys), "cards": encode_rendered(rendered)}
+            self._put("renders", _renders_key(files_key, deck_source), json.dumps(value, ensure_ascii=False))
+
+
+    # -- note heads --------------------------------------------------------------------------
+
+    def note_heads(self, files_key: str, deck_source: str, deck_key: str, count: int) -> list[NoteHead] | None:
+        """The note heads of the `count` cards of the card file whose validated cards are under `files_key`."""
+        key = _heads_key(files_key, deck_source, deck_key)
+        raw = self._get("heads", [key]).get(key)
+        if raw is None:
+            return None
+        try:
+            heads = decode_heads(json.loads(raw))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+        return heads if len(heads) == count else None
+
+    def store_note_heads(self, files_key: str, deck_source: str, deck_key: str, heads: Sequence[NoteHead]) -> None:
+        if self._conn is not None:
+            self._put("heads", _heads_key(files_key, deck_source, deck_key), json.dumps(encode_heads(heads)))
 
     def rendered_cards(self, keys: Iterable[str]) -> dict[str, RenderedCard]:
         """The rendered cards found under `keys`; malformed entries are left out."""
         found = {}
         for key, raw in self._get("cards", list(keys)).items():
             try:
-                found[key] = _decode_rendered(json.loads(raw))
+                (found[key],) = decode_rendered(json.loads(raw))
             except (ValueError, TypeError, KeyError, AttributeError):
                 continue
         return found
 
     def store_rendered(self, key: str, rendered: RenderedCard) -> None:
         if self._conn is not None:
-            self._put("cards", key, json.dumps(_encode_rendered(rendered), ensure_ascii=False))
+            self._put("cards", key, json.dumps(encode_rendered([rendered]), ensure_ascii=False))
 
     # -- math verdicts ---------------------------------------------------------------------
 
@@ -207,7 +302,7 @@ class BuildCache:
                     self._prune(table)
             for table in _TABLES:
                 self._new[table].clear()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:  # ValueError: text SQLite cannot store (a lone surrogate)
             self._disable(f"cannot write {self.path}: {exc}")
 
     def _prune(self, table: str) -> None:
@@ -216,7 +311,7 @@ class BuildCache:
         if not self._used[table]:
             return  # e.g. no formulas looked up (--no-math-check): keep them all
         (count,) = self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[union-attr]
-        if count <= 2 * len(self._used[table]) + 1000:
+        if count <= 2 * len(self._used[table]) + _PRUNE_SLACK[table]:
             return
         assert self._conn is not None
         self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
@@ -287,7 +382,7 @@ def math_namespace(runner_dir: Path | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-# -- encoding: plain JSON, checked field by field on the way back -----------------------------
+# -- parsed files as plain JSON, checked on the way back (cards: see examdeck.codec) -----------
 
 
 def _json_exact(value: Any, depth: int = 0) -> bool:
@@ -311,21 +406,7 @@ def _encode_source(source: SourceFile) -> dict[str, Any]:
     }
 
 
-def _int(raw: Any) -> int:
-    if type(raw) is not int:
-        raise TypeError("int")
-    return raw
-
-
-def _str(raw: Any) -> str:
-    if type(raw) is not str:
-        raise TypeError("str")
-    return raw
-
-
 def _decode_source(raw: Any, shown: str) -> SourceFile:
-    from .sources import SourceFile
-
     # JSON gives only JSON types, and the schema validates the data as it would fresh YAML;
     # key paths must be hashable (a nested list raises TypeError) and lines whole numbers.
     lines = {tuple(p): n for p, n in raw["lines"]}
@@ -333,42 +414,3 @@ def _decode_source(raw: Any, shown: str) -> SourceFile:
     if not all(type(n) is int for n in lines.values()) or not all(type(n) is int for n in offsets.values()):
         raise TypeError("line numbers")
     return SourceFile(shown, raw["data"], lines, offsets)
-
-
-def _encode_rendered(rendered: RenderedCard) -> list[Any]:
-    # Columns rather than one object per formula: shorter JSON, and decoded by C-level map().
-    formulas = rendered.formulas
-    return [
-        rendered.card_id,
-        rendered.fields,
-        [f.tex for f in formulas],
-        [f.display for f in formulas],
-        [f.line for f in formulas],
-        [f.field for f in formulas],
-        list(rendered.figures),
-        [[p.line, p.field, p.message] for p in rendered.problems],
-    ]
-
-
-def _only(kind: type, values: Any) -> bool:
-    return type(values) is list and set(map(type, values)) <= {kind}
-
-
-def _decode_rendered(raw: Any) -> RenderedCard:
-    from .render import FormulaRef, RenderedCard, TextProblem
-
-    card_id, fields, texs, displays, lines, names, figures, problems = raw
-    if not (
-        type(card_id) is str
-        and type(fields) is dict
-        and set(map(type, fields.values())) <= {str}
-        and _only(str, texs) and _only(bool, displays) and _only(int, lines) and _only(str, names)
-        and len(texs) == len(displays) == len(lines) == len(names)
-        and _only(str, figures) and type(problems) is list
-    ):
-        raise TypeError("rendered entry")
-    found = tuple(TextProblem(line, name, message) for line, name, message in problems)
-    if not all(type(p.line) is int and type(p.field) is str and type(p.message) is str for p in found):
-        raise TypeError("rendered entry")
-    return RenderedCard(card_id=card_id, fields=fields, formulas=tuple(map(FormulaRef, texs, displays, lines, names)),
-                        figures=tuple(figures), problems=found)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 CardType = Literal["mcq", "truefalse", "open"]
 Status = Literal["active", "nullified", "draft", "retired"]
@@ -96,3 +96,22 @@ class Deck:
 
     def topic(self, slug: str) -> Topic:
         return next(t for t in self.topics if t.slug == slug)
+
+
+class NoteHead(NamedTuple):
+    """What a card's note row holds besides its fields: its identity, tags and cards."""
+
+    guid: str
+    tags: str  # genanki's format: the tags joined by spaces, with a space at both ends
+    card_ords: tuple[int, ...]  # the note type's templates that give this note a card
+
+
+class NoteRow(NamedTuple):
+    """A note as genanki writes it: its columns of the notes table, and the ords of its cards."""
+
+    guid: str
+    model_id: int
+    tags: str
+    fields: str  # the fields in the note type's order, joined by \x1f
+    sort_field: str
+    card_ords: tuple[int, ...]

@@ -9,6 +9,7 @@ the same either way, only slower.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 from collections.abc import Callable
@@ -36,6 +37,7 @@ def map_halves(func: Callable[..., list[R]], items: list[T], *args: Any) -> list
     """``func(items[:h], *args) + func(items[h:], *args)`` with the first half in a child process."""
     if not hasattr(os, "fork") or available_cores() < 2 or len(items) < 2:
         return None
+    _reap_finished()
     half = len(items) // 2
     read_end, write_end = os.pipe()
     try:
@@ -48,9 +50,9 @@ def map_halves(func: Callable[..., list[R]], items: list[T], *args: Any) -> list
         status = 1
         try:
             os.close(read_end)
-            payload = pickle.dumps(func(items[:half], *args), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(payload)
+                # Streamed: the parent unpickles while this process is still pickling.
+                pickle.dump(func(items[:half], *args), pipe, protocol=pickle.HIGHEST_PROTOCOL)
             status = 0
         finally:
             os._exit(status)
@@ -62,12 +64,30 @@ def map_halves(func: Callable[..., list[R]], items: list[T], *args: Any) -> list
         os.waitpid(pid, 0)
         raise
     with os.fdopen(read_end, "rb") as pipe:
-        payload = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return None
-    try:
-        first = pickle.loads(payload)  # from our own child, never from disk
-    except Exception:  # noqa: BLE001 - a broken child means: do the work here
-        return None
+        try:
+            # From our own child, never from disk. A pickle ends with its own STOP code: a child
+            # that failed midway leaves a truncated stream, which does not load.
+            first = pickle.load(pipe)
+        except Exception:  # noqa: BLE001 - a broken child means: do the work here
+            os.waitpid(pid, 0)
+            return None
+    # Not waited for now: the child's exit (unmapping its copy of this process's memory) takes
+    # about 10 ms, and its result is complete already.
+    _unreaped.append(pid)
     return first + second
+
+
+# Children whose results are in but that may not have exited yet: reaped by the next
+# map_halves and at exit, so that none is left as a zombie for long.
+_unreaped: list[int] = []
+
+
+def _reap_finished() -> None:
+    while _unreaped:
+        try:
+            os.waitpid(_unreaped.pop(), 0)
+        except ChildProcessError:  # already reaped (e.g. by a SIGCHLD handler of the application)
+            pass
+
+
+atexit.register(_reap_finished)

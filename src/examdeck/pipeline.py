@@ -12,10 +12,12 @@ from . import figures as figure_registry
 from .errors import InvalidSources, Problem, UsageError
 from .model import Card, Deck
 from .render import RenderedCard, render_card
-from .sources import find_deck_dirs, read_deck_dir
+from .sources import find_deck_dirs
 
 if TYPE_CHECKING:
     from .cache import BuildCache
+    from .loading import CardFile, LoadedDeck
+    from .model import NoteHead
 
 Progress = Callable[[str], None]
 # Below this many cards to render, a second process costs more than it saves.
@@ -38,6 +40,7 @@ class CheckedDeck:
 
     deck: Deck
     rendered: dict[str, RenderedCard]
+    files: tuple[CardFile, ...] = ()  # the card files of the cards: how the build cache finds them
 
 
 @dataclass(frozen=True)
@@ -66,22 +69,24 @@ class _Log:
 
 def load_decks(cards_dir: Path, *, cache: BuildCache | None = None) -> list[Deck]:
     """Parse and validate every deck under `cards_dir`; raise InvalidSources with all problems."""
+    return [loaded.deck for loaded in _load_decks(cards_dir, cache=cache)]
+
+
+def _load_decks(cards_dir: Path, *, cache: BuildCache | None = None) -> list[LoadedDeck]:
+    """``load_decks``, with the card files each deck's cards come from."""
     if not cards_dir.is_dir():
         raise UsageError(f"cards directory not found: {cards_dir}")
     deck_dirs = find_deck_dirs(cards_dir)
     if not deck_dirs:
         raise UsageError(f"no deck found in {cards_dir}: expected {cards_dir}/<deck>/deck.yaml or {cards_dir}/deck.yaml")
-    from .schema import validate_deck
+    from .loading import load_deck_dir
 
     problems: list[Problem] = []
     known_figures = figure_registry.figure_names()
-    decks = []
-    for deck_dir in deck_dirs:
-        deck = validate_deck(read_deck_dir(deck_dir, problems, cache=cache), known_figures, problems)
-        if deck is not None:
-            decks.append(deck)
-    keys = [d.key for d in decks]
-    for deck in decks:
+    loaded = [load_deck_dir(deck_dir, known_figures, problems, cache=cache) for deck_dir in deck_dirs]
+    decks = [d for d in loaded if d is not None]
+    keys = [d.deck.key for d in decks]
+    for deck in (d.deck for d in decks):
         if keys.count(deck.key) > 1:
             problems.append(Problem(f"{deck.path}/deck.yaml", 1, "key", f"deck key {deck.key!r} is used by two decks"))
     if problems:
@@ -116,8 +121,7 @@ def check(
 
 def _check(cards_dir: Path, *, math_check: bool, progress: Progress | None, cache: BuildCache | None) -> CheckReport:
     log = _Log(progress)
-    decks = load_decks(cards_dir, cache=cache)
-    checked = [_render_deck(deck, deck.cards, log, cache=cache) for deck in decks]
+    checked = [_render_deck(loaded, log, cache=cache) for loaded in _load_decks(cards_dir, cache=cache)]
     problems = [p for c in checked for p in _render_problems(c)]
     if math_check:
         log.step("checking formulas")
@@ -188,7 +192,8 @@ def _build(
         if not cards:
             continue
         path = out_path or options.out_dir / f"{deck.key}.apkg"
-        built.append(package_deck(checked, cards, options.figures_dir, path, timestamp, deck_title=deck_title, log=log))
+        built.append(package_deck(checked, cards, options.figures_dir, path, timestamp, deck_title=deck_title, log=log,
+                                  cache=cache))
     return built, report.warnings + tuple(log.warnings)
 
 
@@ -202,6 +207,7 @@ def package_deck(
     deck_title: str | None = None,
     description: str | None = None,
     log: _Log | None = None,
+    cache: BuildCache | None = None,
 ) -> BuiltPackage:
     """Draw the figures the cards use, assemble the notes and write the package atomically."""
     from .assemble import assemble
@@ -212,12 +218,32 @@ def package_deck(
     for name in names:
         log.step(f"figure {name}")
     figure_files = figure_registry.ensure_figures(names, figures_dir)  # stale ones drawn on two cores
+    heads = _note_heads(checked, cache) if cache is not None and cache.enabled else None
     assembled = assemble(
-        checked.deck, cards, checked.rendered, figure_files, deck_title=deck_title, description=description
+        checked.deck, cards, checked.rendered, figure_files, deck_title=deck_title, description=description,
+        heads=heads,
     )
     log.step(f"writing {path}")
     write_package(assembled, path, timestamp)
     return BuiltPackage(checked.deck.key, path, assembled.note_count, len(assembled.media))
+
+
+def _note_heads(checked: CheckedDeck, cache: BuildCache) -> dict[str, NoteHead]:
+    """The note heads of the cards of `checked`, by card id: from the cache for files built before,
+    made (and kept) for the others."""
+    from .assemble import note_head
+
+    deck = checked.deck
+    heads: dict[str, NoteHead] = {}
+    for card_file in checked.files:
+        if card_file.key is None:
+            continue
+        found = cache.note_heads(card_file.key, deck.source, deck.key, len(card_file.cards))
+        if found is None:
+            found = [note_head(deck, card, checked.rendered[card.id]) for card in card_file.cards]
+            cache.store_note_heads(card_file.key, deck.source, deck.key, found)
+        heads.update(zip([card.id for card in card_file.cards], found))
+    return heads
 
 
 @contextmanager
@@ -253,28 +279,42 @@ def _saving(cache: BuildCache) -> Iterator[BuildCache]:
     cache.close()
 
 
-def _render_deck(deck: Deck, cards: Sequence[Card], log: _Log, *, cache: BuildCache | None = None) -> CheckedDeck:
+def _render_deck(loaded: LoadedDeck, log: _Log, *, cache: BuildCache | None = None) -> CheckedDeck:
+    deck = loaded.deck
     if cache is None or not cache.enabled:
-        log.step(f"rendering {deck.key} ({len(cards)} cards)")
-        return CheckedDeck(deck, _render_cards(cards, deck.source))
+        log.step(f"rendering {deck.key} ({len(deck.cards)} cards)")
+        return CheckedDeck(deck, _render_cards(deck.cards, deck.source), loaded.files)
     from .cache import card_key
 
-    keys = {card.id: card_key(card, deck.source) for card in cards}
-    found = cache.rendered_cards(keys.values())
     rendered: dict[str, RenderedCard] = {}
+    changed_files = []
+    for card_file in loaded.files:
+        found = cache.rendered_file(card_file.key, deck.source, card_file.cards) if card_file.key else None
+        if found is None:
+            changed_files.append(card_file)
+        else:
+            rendered.update((r.card_id, r) for r in found)
+    # The cards of changed files, one by one: only the edited ones are rendered again.
+    cards = [card for card_file in changed_files for card in card_file.cards]
+    keys = {card.id: card_key(card, deck.source) for card in cards}
+    found_cards = cache.rendered_cards(keys.values())
     missing = []
     for card in cards:
-        hit = found.get(keys[card.id])
+        hit = found_cards.get(keys[card.id])
         if hit is not None and hit.card_id == card.id:
             rendered[card.id] = hit
         else:
             missing.append(card)
-    log.step(f"rendering {deck.key} ({len(missing)} of {len(cards)} cards changed)")
+    log.step(f"rendering {deck.key} ({len(missing)} of {len(deck.cards)} cards changed)")
     fresh = _render_cards(missing, deck.source)
     for card in missing:
         cache.store_rendered(keys[card.id], fresh[card.id])
     rendered.update(fresh)
-    return CheckedDeck(deck, {card.id: rendered[card.id] for card in cards})
+    for card_file in changed_files:
+        if card_file.key is not None:
+            cache.store_rendered_file(card_file.key, deck.source, [rendered[c.id] for c in card_file.cards],
+                                      [keys[c.id] for c in card_file.cards])
+    return CheckedDeck(deck, {card.id: rendered[card.id] for card in deck.cards}, loaded.files)
 
 
 def _render_cards(cards: Sequence[Card], deck_source: str) -> dict[str, RenderedCard]:

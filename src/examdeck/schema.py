@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import Problem
@@ -33,35 +34,56 @@ class _Collector:
         self.problems.append(Problem(self.source.path, self.source.line(key_path), field, message))
 
 
+@dataclass(frozen=True)
+class DeckHeader:
+    """A valid deck.yaml: everything of a deck but its cards."""
+
+    key: str
+    title: str
+    description: str
+    source: str
+    topics: tuple[Topic, ...]
+    version: str
+
+    @property
+    def topic_slugs(self) -> frozenset[str]:
+        return frozenset(t.slug for t in self.topics)
+
+
 def validate_deck(sources: DeckSources, known_figures: Collection[str], problems: list[Problem]) -> Deck | None:
     """Turn one deck directory's parsed files into a Deck; append problems for anything invalid."""
     if sources.deck is None:
         return None
-    deck_info = _validate_deck_file(sources.deck, problems)
-    if deck_info is None:
+    header = validate_deck_file(sources.deck, problems)
+    if header is None:
         return None
-    key, title, description, source, topics, version = deck_info
-    topic_slugs = {t.slug for t in topics}
+    card_lists = [validate_card_file(f, header.topic_slugs, known_figures, problems) for f in sources.card_files]
+    return merge_deck(header, sources.directory, sources.deck.path, card_lists, problems)
+
+
+def merge_deck(
+    header: DeckHeader, directory: str, deck_file: str, card_lists: Iterable[Sequence[Card]], problems: list[Problem]
+) -> Deck:
+    """The deck of `header` with the cards of its files, in order; the checks across files (duplicate
+    ids, an empty deck) append their problems. `problems` must already hold the files' own ones."""
     cards: list[Card] = []
-    first_seen: dict[str, str] = {}
-    for card_file in sources.card_files:
-        for card in _validate_card_file(card_file, topic_slugs, known_figures, problems):
-            where = f"{card.path}:{card.line}"
-            if card.id in first_seen:
-                problems.append(
-                    Problem(card.path, card.line, "id", f"duplicate id {card.id!r} (first defined at {first_seen[card.id]})")
-                )
+    first_seen: dict[str, Card] = {}
+    for file_cards in card_lists:
+        for card in file_cards:
+            first = first_seen.setdefault(card.id, card)
+            if first is not card:
+                where = f"{first.path}:{first.line}"
+                problems.append(Problem(card.path, card.line, "id", f"duplicate id {card.id!r} (first defined at {where})"))
                 continue
-            first_seen[card.id] = where
             cards.append(card)
-    if not cards and not any(p.path.startswith(sources.directory) for p in problems):
-        problems.append(Problem(sources.deck.path, 1, "", "the deck has no cards (add a card file next to deck.yaml)"))
-    return Deck(key, title, description, source, topics, tuple(cards), sources.directory, version)
+    if not cards and not any(p.path.startswith(directory) for p in problems):
+        problems.append(Problem(deck_file, 1, "", "the deck has no cards (add a card file next to deck.yaml)"))
+    return Deck(header.key, header.title, header.description, header.source, header.topics, tuple(cards), directory,
+                header.version)
 
 
-def _validate_deck_file(
-    source: SourceFile, problems: list[Problem]
-) -> tuple[str, str, str, str, tuple[Topic, ...], str] | None:
+def validate_deck_file(source: SourceFile, problems: list[Problem]) -> DeckHeader | None:
+    """deck.yaml's key, title, description, source, topics and version; None (with problems) when invalid."""
     out = _Collector(source, problems)
     data = source.data
     if not isinstance(data, dict):
@@ -104,12 +126,13 @@ def _validate_deck_file(
                 topics.append(Topic(slug, topic_title))
     if key is None or title is None or not topics:
         return None
-    return key, title, description, deck_source, tuple(topics), version or ""
+    return DeckHeader(key, title, description, deck_source, tuple(topics), version or "")
 
 
-def _validate_card_file(
-    source: SourceFile, topic_slugs: set[str], known_figures: Collection[str], problems: list[Problem]
+def validate_card_file(
+    source: SourceFile, topic_slugs: Collection[str], known_figures: Collection[str], problems: list[Problem]
 ) -> list[Card]:
+    """The valid cards of one card file; every problem of the file is appended to `problems`."""
     out = _Collector(source, problems)
     data = source.data
     if not isinstance(data, dict) or "cards" not in data:
@@ -129,7 +152,7 @@ def _validate_card_file(
 
 
 def _validate_card(
-    out: _Collector, path: KeyPath, raw: Any, topic_slugs: set[str], known_figures: Collection[str]
+    out: _Collector, path: KeyPath, raw: Any, topic_slugs: Collection[str], known_figures: Collection[str]
 ) -> Card | None:
     before = len(out.problems)
     if not isinstance(raw, dict):
@@ -215,7 +238,7 @@ def _retirement(out: _Collector, path: KeyPath, raw: dict, status: str) -> Retir
     return Retirement(version.strip(), reason)
 
 
-def _topics(out: _Collector, path: KeyPath, raw: dict, topic_slugs: set[str]) -> tuple[str, ...]:
+def _topics(out: _Collector, path: KeyPath, raw: dict, topic_slugs: Collection[str]) -> tuple[str, ...]:
     value = raw.get("topics")
     if value is None:
         out.add(path, "topics", "missing required field")
