@@ -366,3 +366,133 @@ def test_stale_figures_drawn_on_two_cores_are_the_figures(tmp_path):
     assert all(figures.is_current(name, tmp_path) for name in names)
     for name in names:
         assert paths[name].read_bytes() == figures.draw(name).png
+
+
+# -- the cache's column encoding (examdeck.codec) ----------------------------------------------
+
+
+def every_kind_of_card():
+    """Cards of every type and status, with and without choices, sources, figures and retirement."""
+    from dataclasses import replace
+
+    from examdeck.model import Retirement, SourceRef
+    from examdeck.pipeline import load_decks
+
+    cards = [*load_decks(REPO / "tests" / "fixtures")[0].cards, *load_decks(REPO / "cards")[0].cards]
+    cards.append(replace(cards[0], id="gone", status="retired", retirement=Retirement("r2", "Ambiguous."),
+                         source=SourceRef(3, "b", 0.5), multiple=True))
+    return cards
+
+
+def test_cards_and_rendered_cards_round_trip_through_json():
+    import json
+
+    from examdeck.codec import decode_cards, decode_rendered, encode_cards, encode_rendered
+    from examdeck.render import render_card
+
+    cards = every_kind_of_card()
+    by_file: dict[str, list] = {}
+    for card in cards:
+        by_file.setdefault(card.path, []).append(card)
+    for path, file_cards in by_file.items():
+        assert decode_cards(json.loads(json.dumps(encode_cards(file_cards))), path) == file_cards
+    rendered = [render_card(card, "source") for card in cards]
+    assert any(r.figures for r in rendered) and any(r.formulas for r in rendered)
+    decoded = decode_rendered(json.loads(json.dumps(encode_rendered(rendered))))
+    assert decoded == rendered
+    assert {type(f).__name__ for r in decoded for f in r.formulas} == {"FormulaRef"}  # not bare tuples
+    assert decode_cards(encode_cards([]), "x") == [] and decode_rendered(encode_rendered([])) == []
+
+
+@pytest.mark.parametrize("damage", [
+    lambda e: e.update(line=[True] * len(e["line"])),  # a boolean is not a line number
+    lambda e: e.update(id=e["id"][:-1]),  # columns of different lengths
+    lambda e: e["question"].__setitem__(0, ["question", "text"]),
+    lambda e: e["answer"].__setitem__(0, "a string"),
+    lambda e: e["topics"].__setitem__(0, "ml"),
+    lambda e: e["choices"].__setitem__(0, [["a", "yes", 3]]),
+    lambda e: e["source"].__setitem__(0, [1, 2, 3]),
+    lambda e: e.pop("status"),
+])
+def test_malformed_card_columns_are_refused(damage):
+    import json
+
+    from examdeck.codec import decode_cards, encode_cards
+
+    cards = [c for c in every_kind_of_card() if c.path == every_kind_of_card()[0].path]
+    entry = json.loads(json.dumps(encode_cards(cards)))
+    damage(entry)
+    with pytest.raises((TypeError, ValueError, KeyError)):
+        decode_cards(entry, cards[0].path)
+
+
+def test_joined_rendered_entries_decode_as_one_and_refuse_shifts():
+    from examdeck.codec import decode_rendered, encode_rendered, join_rendered
+    from examdeck.render import render_card
+
+    rendered = [render_card(card, "source") for card in every_kind_of_card()]
+    assert decode_rendered(join_rendered([encode_rendered([r]) for r in rendered])) == rendered
+    with pytest.raises(TypeError):
+        join_rendered([encode_rendered(rendered[:2]), encode_rendered([])])  # two cards in one entry
+    # One formula moved from an entry to the next: the counts still add up, joined.
+    short, long = (encode_rendered([r]) for r in [r for r in rendered if r.formulas][:2])
+    for name in ("tex", "display", "formula_line", "formula_field"):
+        long[name], short[name] = long[name] + short[name][-1:], short[name][:-1]
+    with pytest.raises(TypeError):
+        join_rendered([short, long])
+
+
+def test_note_heads_round_trip():
+    import json
+
+    from examdeck.assemble import note_head
+    from examdeck.codec import decode_heads, encode_heads
+    from examdeck.render import render_card
+
+    heads = [note_head("deck", card, render_card(card, "source")) for card in every_kind_of_card()]
+    assert {h.card_ords for h in heads} == {(0,), ()}  # the retired card's note has no card
+    decoded = decode_heads(json.loads(json.dumps(encode_heads(heads))))
+    assert decoded == heads and {type(h).__name__ for h in decoded} == {"NoteHead"}
+
+
+# -- the validated cards of unchanged files ----------------------------------------------------
+
+
+def test_a_rebuild_parses_and_validates_only_the_changed_file(tmp_path, figures_dir, epoch, monkeypatch):
+    from examdeck import loading
+
+    cards = corpus(tmp_path)
+    build_package(cards, tmp_path / "first", tmp_path / "cache", figures_dir)
+    part = cards / "bench" / "part-0001.yaml"
+    part.write_text(part.read_text().replace("Card 30: what", "Card 30: which"))
+    parsed, validated = [], []
+    monkeypatch.setattr(loading, "parse_text", lambda text, shown, problems: parsed.append(shown) or
+                        sources.parse_text(text, shown, problems))
+    original_validate = loading.validate_card_file
+    monkeypatch.setattr(loading, "validate_card_file", lambda source, *args: validated.append(source.path) or
+                        original_validate(source, *args))
+    warm = build_package(cards, tmp_path / "warm", tmp_path / "cache", figures_dir)
+    assert [Path(p).name for p in parsed] == [Path(p).name for p in validated] == ["part-0001.yaml"]
+    assert warm.read_bytes() == build_package(cards, tmp_path / "plain", None, figures_dir).read_bytes()
+
+
+@pytest.mark.parametrize("edit", [
+    ("part-0001.yaml", "topics: [ml]", "topics: [nope]"),  # a problem in the changed file
+    ("part-0001.yaml", "id: c00030", "id: c00003"),  # a duplicate of a card in an unchanged file
+    ("deck.yaml", "slug: ml", "slug: ai"),  # every file's cards invalid: the deck's topics changed
+])
+def test_problems_are_reported_the_same_with_a_warm_cache(tmp_path, figures_dir, monkeypatch, edit):
+    cards = corpus(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    build_package(cards, tmp_path / "first", tmp_path / "cache", figures_dir)
+    name, old, new = edit
+    path = cards / "bench" / name
+    path.write_text(path.read_text().replace(old, new, 1))
+    args = ["check", "cards", "--no-math-check"]
+    runner = CliRunner()
+    uncached = runner.invoke(main, [*args, "--no-cache"])
+    first = runner.invoke(main, [*args, "--cache-dir", "cache"])
+    again = runner.invoke(main, [*args, "--cache-dir", "cache"])
+    assert uncached.exit_code == first.exit_code == again.exit_code == 1
+    assert uncached.output == first.output == again.output
+    assert "problem" in uncached.output

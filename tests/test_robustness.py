@@ -174,3 +174,22 @@ def test_fuzzed_sources_build_or_fail_cleanly(tmp_path_factory, source):
 def test_fuzz_corpus_regressions(tmp_path, case, collection):
     write_deck(tmp_path, case.read_bytes())
     assert_clean_failure_or_importable(tmp_path, collection)
+
+
+def test_a_render_crash_still_comes_after_the_sources_problems(tmp_path, monkeypatch):
+    """Without a cache, loading renders the valid files in the same pass; a bug in rendering must
+    still surface only once the sources are valid, as it did when rendering came after loading."""
+    from examdeck import render
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.chdir(tmp_path)
+    write_deck(tmp_path, yaml.safe_dump({"cards": VALID_CARDS}))
+    (tmp_path / "cards" / "fuzz" / "more.yaml").write_text("cards: 7\n")
+    monkeypatch.setattr(render, "render_text", broken)
+    result = CliRunner().invoke(main, ["check", "cards", "--no-math-check", "--no-cache"])
+    assert result.exit_code == 1 and "cards/fuzz/more.yaml:1: cards: must be a list of cards" in result.output
+    (tmp_path / "cards" / "fuzz" / "more.yaml").unlink()
+    result = CliRunner().invoke(main, ["check", "cards", "--no-math-check", "--no-cache"])
+    assert result.exit_code == 3 and "RuntimeError: boom" in result.output

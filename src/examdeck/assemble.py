@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import genanki
 
@@ -29,8 +30,7 @@ class MediaFile:
     source: Path
 
 
-@dataclass(frozen=True)
-class DeckNotes:
+class DeckNotes(NamedTuple):
     """An Anki deck, with the note types of its notes (in order of first use), and its notes."""
 
     deck: genanki.Deck
@@ -72,15 +72,15 @@ def card_ords(model: genanki.Model, fields: Sequence[str]) -> tuple[int, ...]:
     )
 
 
-def note_head(deck: Deck, card: Card, rendered: RenderedCard) -> NoteHead:
-    """The guid, tags and cards of a card's note."""
+def note_head(deck_key: str, card: Card, rendered: RenderedCard) -> NoteHead:
+    """The guid, tags and cards of the note of a card of deck `deck_key`."""
     # A retired card ships as a note without cards: students who have the card get the banner
     # and tag; new students get no card, so a retired card is never due for them.
     if card.status == "retired":
         ords: tuple[int, ...] = ()
     else:  # which fields are filled does not depend on the figures' media names
         ords = card_ords(genanki_model(card.type), [rendered.fields[name] for name in SPECS[card.type].fields])
-    return NoteHead(note_guid(deck.key, card.id), format_tags(card_tags(deck, card)), ords)
+    return NoteHead(note_guid(deck_key, card.id), format_tags(deck_card_tags(deck_key, card)), ords)
 
 
 def note_row(
@@ -93,16 +93,22 @@ def note_row(
         for figure in rendered.figures:
             for key, value in fields.items():
                 fields[key] = value.replace(f'src="{FIGURE_SCHEME}{figure}"', f'src="{media[figure].name}"')
-    guid, tags, ords = head or note_head(deck, card, rendered)
-    values = "\x1f".join([fields[name] for name in SPECS[card.type].fields])
+    guid, tags, ords = head or note_head(deck.key, card, rendered)
+    values = tuple([fields[name] for name in SPECS[card.type].fields])
     return NoteRow(guid, genanki_model(card.type).model_id, tags, values, card.id, ords)
 
 
 def card_tags(deck: Deck, card: Card) -> list[str]:
+    """The Anki tags of a card of `deck`."""
+    return deck_card_tags(deck.key, card)
+
+
+def deck_card_tags(deck_key: str, card: Card) -> list[str]:
+    """A card's tags: they name its deck by its key only."""
     tags = [f"topic::{slug}" for slug in card.topics]
-    tags += [f"type::{card.type}", f"exam::{deck.key}"]
+    tags += [f"type::{card.type}", f"exam::{deck_key}"]
     if card.source and card.source.question is not None:
-        tags.append(f"exam::{deck.key}::q{card.source.question:02d}")
+        tags.append(f"exam::{deck_key}::q{card.source.question:02d}")
     if card.status != "active":
         tags.append(f"status::{card.status}")
     return tags

@@ -1,6 +1,6 @@
 """The build cache: what earlier builds computed, reused only when its inputs are unchanged.
 
-One SQLite file, ``<cache dir>/examdeck-cache.sqlite3``, holds five tables:
+One SQLite file, ``<cache dir>/examdeck-cache.sqlite3``, holds six tables:
 
 - ``sources``: a YAML file's parsed data and line numbers, keyed by the SHA-256 of its bytes: deck
   files, and card files that did not validate (the others' cards are in ``files``);
@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .codec import decode_cards, decode_heads, decode_rendered, encode_cards, encode_heads, encode_rendered
-from .sources import SourceFile
+from .codec import decode_cards, decode_heads, decode_rendered, encode_cards, encode_heads, encode_rendered, join_rendered
+from .sources import SourceFile, file_key
 
 if TYPE_CHECKING:
     from .model import Card, NoteHead
@@ -88,16 +88,12 @@ def card_key(card: Card, deck_source: str) -> str:
     return hashlib.sha256(repr((deck_source, data)).encode()).hexdigest()
 
 
-def file_key(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
 def card_file_key(digest: str, topic_slugs: Iterable[str], known_figures: Iterable[str]) -> str:
     """The validated cards' key: what validating a card file reads besides examdeck's code (the
     fingerprint): its bytes (their `file_key` digest), its deck's topics and the known figures. Not
     its path, which only names the file in cards and problems, so the cache works from any
     working directory."""
-    context = "\0".join([digest, "topics", *sorted(topic_slugs), "figures", *sorted(known_figures)])
+    context = json.dumps([digest, sorted(topic_slugs), sorted(known_figures)])
     return hashlib.sha256(context.encode()).hexdigest()
 
 
@@ -214,8 +210,27 @@ class BuildCache:
             value = {"keys": list(card_keys), "cards": encode_rendered(rendered)}
             self._put("renders", _renders_key(files_key, deck_source), json.dumps(value, ensure_ascii=False))
 
+    def rendered_cards(self, keys: Iterable[str]) -> dict[str, RenderedCard]:
+        """The rendered cards found under `keys`; malformed entries are left out."""
+        entries = self._get("cards", list(keys))
+        try:  # all at once: a changed card file has hundreds of cards
+            joined = join_rendered(json.loads("[" + ",".join(entries.values()) + "]"))
+            return dict(zip(entries, decode_rendered(joined), strict=True))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            pass  # some entry is malformed: find which, one by one
+        found = {}
+        for key, raw in entries.items():
+            try:
+                (found[key],) = decode_rendered(json.loads(raw))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue
+        return found
 
-    # -- note heads --------------------------------------------------------------------------
+    def store_rendered(self, key: str, rendered: RenderedCard) -> None:
+        if self._conn is not None:
+            self._put("cards", key, json.dumps(encode_rendered([rendered]), ensure_ascii=False))
+
+    # -- note heads ------------------------------------------------------------------------
 
     def note_heads(self, files_key: str, deck_source: str, deck_key: str, count: int) -> list[NoteHead] | None:
         """The note heads of the `count` cards of the card file whose validated cards are under `files_key`."""
@@ -232,20 +247,6 @@ class BuildCache:
     def store_note_heads(self, files_key: str, deck_source: str, deck_key: str, heads: Sequence[NoteHead]) -> None:
         if self._conn is not None:
             self._put("heads", _heads_key(files_key, deck_source, deck_key), json.dumps(encode_heads(heads)))
-
-    def rendered_cards(self, keys: Iterable[str]) -> dict[str, RenderedCard]:
-        """The rendered cards found under `keys`; malformed entries are left out."""
-        found = {}
-        for key, raw in self._get("cards", list(keys)).items():
-            try:
-                (found[key],) = decode_rendered(json.loads(raw))
-            except (ValueError, TypeError, KeyError, AttributeError):
-                continue
-        return found
-
-    def store_rendered(self, key: str, rendered: RenderedCard) -> None:
-        if self._conn is not None:
-            self._put("cards", key, json.dumps(encode_rendered([rendered]), ensure_ascii=False))
 
     # -- math verdicts ---------------------------------------------------------------------
 

@@ -9,14 +9,18 @@ back has exactly the types the pipeline makes; anything else raises ``ValueError
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from itertools import chain, islice, repeat
-from typing import Any
+from typing import Any, TypeVar
 
 from .model import Card, Choice, NoteHead, Retirement, SourceRef, TextField
 from .render import FormulaRef, RenderedCard, TextProblem
 
-__all__ = ["decode_cards", "decode_heads", "decode_rendered", "encode_cards", "encode_heads", "encode_rendered"]
+R = TypeVar("R", bound=tuple)
+
+__all__ = ["decode_cards", "decode_heads", "decode_rendered", "encode_cards", "encode_heads", "encode_rendered",
+           "join_rendered"]
 
 
 def encode_cards(cards: Sequence[Card]) -> dict[str, list[Any]]:
@@ -70,18 +74,39 @@ def encode_rendered(rendered: Sequence[RenderedCard]) -> dict[str, list[Any]]:
     }
 
 
+_CARD_COLUMNS = ("card_id", "fields", "formula_count", "figures", "problems")  # a value per card
+_FORMULA_COLUMNS = ("tex", "display", "formula_line", "formula_field")  # a value per formula
+
+
 def decode_rendered(raw: Any) -> list[RenderedCard]:
     """The rendered cards of ``encode_rendered``."""
-    card_ids, fields, counts, figures, problems, texs, displays, formula_lines, formula_fields = _columns(
-        raw, ("card_id", "fields", "formula_count", "figures", "problems"),
-        ("tex", "display", "formula_line", "formula_field"))
+    card_ids, fields, counts, figures, problems, texs, displays, formula_lines, formula_fields = _rendered_columns(raw)
     _require(_all(str, card_ids) and _all(dict, fields) and _all(str, chain.from_iterable(map(dict.values, fields)))
-             and _all(int, counts) and sum(counts) == len(texs) and _all(str, texs) and _all(bool, displays)
+             and _all(str, texs) and _all(bool, displays)
              and _all(int, formula_lines) and _all(str, formula_fields) and _all(list, figures)
              and _all(str, chain.from_iterable(figures)) and _all(list, problems))
-    formulas = _regroup(list(map(FormulaRef._make, zip(texs, displays, formula_lines, formula_fields))), counts)
+    formulas = _regroup(_records(FormulaRef, zip(texs, displays, formula_lines, formula_fields)), counts)
     found = [_problem(*p) for p in chain.from_iterable(problems)]
     return list(map(RenderedCard, card_ids, fields, formulas, map(tuple, figures), _regroup(found, map(len, problems))))
+
+
+def join_rendered(entries: Sequence[Any]) -> dict[str, list[Any]]:
+    """Several ``encode_rendered`` values of one card each as one value, which decodes at once:
+    each checked to be whole on its own, so that no card can take another's place or formulas."""
+    joined: dict[str, list[Any]] = {name: [] for name in _CARD_COLUMNS + _FORMULA_COLUMNS}
+    for entry in entries:
+        columns = _rendered_columns(entry)
+        _require(len(columns[0]) == 1)
+        for name, column in zip(joined, columns):
+            joined[name] += column
+    return joined
+
+
+def _rendered_columns(raw: Any) -> list[list[Any]]:
+    columns = _columns(raw, _CARD_COLUMNS, _FORMULA_COLUMNS)
+    counts, texs = columns[2], columns[5]
+    _require(_all(int, counts) and sum(counts) == len(texs))
+    return columns
 
 
 def encode_heads(heads: Sequence[NoteHead]) -> dict[str, list[Any]]:
@@ -92,7 +117,13 @@ def decode_heads(raw: Any) -> list[NoteHead]:
     """The note heads of ``encode_heads``."""
     guids, tags, ords = _columns(raw, ("guid", "tags", "card_ords"))
     _require(_all(str, guids) and _all(str, tags) and _all(list, ords) and _all(int, chain.from_iterable(ords)))
-    return list(map(NoteHead._make, zip(guids, tags, map(tuple, ords))))
+    return _records(NoteHead, zip(guids, tags, map(tuple, ords)))
+
+
+def _records(kind: type[R], rows: Iterable[tuple[Any, ...]]) -> list[R]:
+    """Named tuples of type `kind` from rows of its length: made by ``tuple.__new__`` without a
+    Python call per row (which ``kind._make`` and ``kind(...)`` are)."""
+    return list(map(partial(tuple.__new__, kind), rows))  # type: ignore[arg-type]
 
 
 def _text(text: TextField) -> list[Any]:
@@ -130,12 +161,16 @@ def _regroup(items: list[Any], counts: Any) -> list[tuple[Any, ...]]:
 
 def _texts(column: list[Any], *, optional: bool) -> list[Any]:
     """Text fields from [name, text, line]; `optional`: None and booleans (a truefalse answer) pass through."""
-    kept = [x for x in column if not (optional and (x is None or type(x) is bool))]
-    _require(_all(list, kept) and set(map(len, kept)) <= {3})
+    kept = [x for x in column if type(x) is list] if optional else column
+    passed = [x for x in column if type(x) is not list] if len(kept) < len(column) else []
+    _require(_all(list, kept) and set(map(len, kept)) <= {3} and _all((type(None), bool), passed))
     names, texts, lines = zip(*kept) if kept else ((), (), ())
     _require(_all(str, names) and _all(str, texts) and _all(int, lines))
-    decoded = iter(map(TextField, names, texts, lines))
-    return [x if optional and (x is None or type(x) is bool) else next(decoded) for x in column]
+    decoded = list(map(TextField, names, texts, lines))
+    if not passed:
+        return decoded
+    fields = iter(decoded)
+    return [next(fields) if type(x) is list else x for x in column]
 
 
 def _choices(items: list[Any]) -> list[Choice]:

@@ -62,8 +62,9 @@ def write_decks(cursor: Any, decks: Sequence[DeckNotes], timestamp: float, id_ge
 
 
 def _note_rows(notes: Sequence[NoteRow], note_ids: array[int], mod: int) -> Iterator[tuple[Any, ...]]:
+    # A generator: each note's joined fields exist only while SQLite copies them.
     for note, note_id in zip(notes, note_ids):
-        yield (note_id, note.guid, note.model_id, mod, -1, note.tags, note.fields, note.sort_field, 0, 0, "")
+        yield (note_id, note.guid, note.model_id, mod, -1, note.tags, "\x1f".join(note.fields), note.sort_field, 0, 0, "")
 
 
 def _card_rows(

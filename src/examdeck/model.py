@@ -112,6 +112,6 @@ class NoteRow(NamedTuple):
     guid: str
     model_id: int
     tags: str
-    fields: str  # the fields in the note type's order, joined by \x1f
+    fields: tuple[str, ...]  # in the note type's order; the writer joins them by \x1f
     sort_field: str
     card_ords: tuple[int, ...]

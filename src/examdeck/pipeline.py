@@ -72,8 +72,8 @@ def load_decks(cards_dir: Path, *, cache: BuildCache | None = None) -> list[Deck
     return [loaded.deck for loaded in _load_decks(cards_dir, cache=cache)]
 
 
-def _load_decks(cards_dir: Path, *, cache: BuildCache | None = None) -> list[LoadedDeck]:
-    """``load_decks``, with the card files each deck's cards come from."""
+def _load_decks(cards_dir: Path, *, cache: BuildCache | None = None, render: bool = False) -> list[LoadedDeck]:
+    """``load_decks``, with the card files each deck's cards come from; `render`: see ``load_deck_dir``."""
     if not cards_dir.is_dir():
         raise UsageError(f"cards directory not found: {cards_dir}")
     deck_dirs = find_deck_dirs(cards_dir)
@@ -83,7 +83,7 @@ def _load_decks(cards_dir: Path, *, cache: BuildCache | None = None) -> list[Loa
 
     problems: list[Problem] = []
     known_figures = figure_registry.figure_names()
-    loaded = [load_deck_dir(deck_dir, known_figures, problems, cache=cache) for deck_dir in deck_dirs]
+    loaded = [load_deck_dir(deck_dir, known_figures, problems, cache=cache, render=render) for deck_dir in deck_dirs]
     decks = [d for d in loaded if d is not None]
     keys = [d.deck.key for d in decks]
     for deck in (d.deck for d in decks):
@@ -121,7 +121,9 @@ def check(
 
 def _check(cards_dir: Path, *, math_check: bool, progress: Progress | None, cache: BuildCache | None) -> CheckReport:
     log = _Log(progress)
-    checked = [_render_deck(loaded, log, cache=cache) for loaded in _load_decks(cards_dir, cache=cache)]
+    # Without a cache, loading renders too: one pass over the card files, on two cores for a large deck.
+    loaded_decks = _load_decks(cards_dir, cache=cache, render=cache is None or not cache.enabled)
+    checked = [_render_deck(loaded, log, cache=cache) for loaded in loaded_decks]
     problems = [p for c in checked for p in _render_problems(c)]
     if math_check:
         log.step("checking formulas")
@@ -218,7 +220,7 @@ def package_deck(
     for name in names:
         log.step(f"figure {name}")
     figure_files = figure_registry.ensure_figures(names, figures_dir)  # stale ones drawn on two cores
-    heads = _note_heads(checked, cache) if cache is not None and cache.enabled else None
+    heads = _note_heads(checked, cache)
     assembled = assemble(
         checked.deck, cards, checked.rendered, figure_files, deck_title=deck_title, description=description,
         heads=heads,
@@ -228,21 +230,22 @@ def package_deck(
     return BuiltPackage(checked.deck.key, path, assembled.note_count, len(assembled.media))
 
 
-def _note_heads(checked: CheckedDeck, cache: BuildCache) -> dict[str, NoteHead]:
-    """The note heads of the cards of `checked`, by card id: from the cache for files built before,
-    made (and kept) for the others."""
+def _note_heads(checked: CheckedDeck, cache: BuildCache | None) -> dict[str, NoteHead]:
+    """The note heads of the cards of `checked` known before assembling, by card id: made while
+    loading, or from the cache for files built before (made and kept for the other files)."""
     from .assemble import note_head
 
     deck = checked.deck
     heads: dict[str, NoteHead] = {}
     for card_file in checked.files:
-        if card_file.key is None:
-            continue
-        found = cache.note_heads(card_file.key, deck.source, deck.key, len(card_file.cards))
-        if found is None:
-            found = [note_head(deck, card, checked.rendered[card.id]) for card in card_file.cards]
-            cache.store_note_heads(card_file.key, deck.source, deck.key, found)
-        heads.update(zip([card.id for card in card_file.cards], found))
+        found: Sequence[NoteHead] | None = card_file.heads
+        if found is None and cache is not None and cache.enabled and card_file.key is not None:
+            found = cache.note_heads(card_file.key, deck.source, deck.key, len(card_file.cards))
+            if found is None:
+                found = tuple(note_head(deck.key, card, checked.rendered[card.id]) for card in card_file.cards)
+                cache.store_note_heads(card_file.key, deck.source, deck.key, found)
+        if found is not None:
+            heads.update(zip([card.id for card in card_file.cards], found))
     return heads
 
 
@@ -283,9 +286,20 @@ def _render_deck(loaded: LoadedDeck, log: _Log, *, cache: BuildCache | None = No
     deck = loaded.deck
     if cache is None or not cache.enabled:
         log.step(f"rendering {deck.key} ({len(deck.cards)} cards)")
-        return CheckedDeck(deck, _render_cards(deck.cards, deck.source), loaded.files)
+        # Loading rendered the cards of valid files already (see loading.load_deck_dir), unless that failed.
+        rendered = {r.card_id: r for f in loaded.files if f.rendered is not None for r in f.rendered}
+        rendered.update(_render_cards([card for card in deck.cards if card.id not in rendered], deck.source))
+    else:
+        rendered = _render_with_cache(loaded, log, cache)
+    return CheckedDeck(deck, {card.id: rendered[card.id] for card in deck.cards}, loaded.files)
+
+
+def _render_with_cache(loaded: LoadedDeck, log: _Log, cache: BuildCache) -> dict[str, RenderedCard]:
+    """The deck's rendered cards: an unchanged file's in one look-up, a changed file's card by card,
+    so that only the edited cards are rendered again; what was rendered is kept for the next run."""
     from .cache import card_key
 
+    deck = loaded.deck
     rendered: dict[str, RenderedCard] = {}
     changed_files = []
     for card_file in loaded.files:
@@ -294,7 +308,6 @@ def _render_deck(loaded: LoadedDeck, log: _Log, *, cache: BuildCache | None = No
             changed_files.append(card_file)
         else:
             rendered.update((r.card_id, r) for r in found)
-    # The cards of changed files, one by one: only the edited ones are rendered again.
     cards = [card for card_file in changed_files for card in card_file.cards]
     keys = {card.id: card_key(card, deck.source) for card in cards}
     found_cards = cache.rendered_cards(keys.values())
@@ -314,15 +327,16 @@ def _render_deck(loaded: LoadedDeck, log: _Log, *, cache: BuildCache | None = No
         if card_file.key is not None:
             cache.store_rendered_file(card_file.key, deck.source, [rendered[c.id] for c in card_file.cards],
                                       [keys[c.id] for c in card_file.cards])
-    return CheckedDeck(deck, {card.id: rendered[card.id] for card in deck.cards}, loaded.files)
+    return rendered
 
 
 def _render_cards(cards: Sequence[Card], deck_source: str) -> dict[str, RenderedCard]:
     """Render `cards`, on two cores when there are thousands of them."""
     if len(cards) >= PARALLEL_RENDER_MIN:
+        from .codec import decode_rendered, encode_rendered
         from .parallel import map_halves
 
-        results = map_halves(_render_all, list(cards), deck_source)
+        results = map_halves(_render_all, list(cards), deck_source, pack=encode_rendered, unpack=decode_rendered)
         if results is not None:
             return {r.card_id: r for r in results}
     return {card.id: render_card(card, deck_source) for card in cards}

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import Problem
 from .model import CARD_TYPES, STATUSES, Card, Choice, Deck, Retirement, SourceRef, TextField, Topic
@@ -34,8 +33,7 @@ class _Collector:
         self.problems.append(Problem(self.source.path, self.source.line(key_path), field, message))
 
 
-@dataclass(frozen=True)
-class DeckHeader:
+class DeckHeader(NamedTuple):
     """A valid deck.yaml: everything of a deck but its cards."""
 
     key: str

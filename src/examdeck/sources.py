@@ -6,6 +6,7 @@ The output is plain data plus a map from each value's path (e.g. ``("cards", 2, 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -91,15 +92,11 @@ def parse_files(paths: list[Path], problems: list[Problem], *, cache: BuildCache
     todo: list[tuple[int, str, str, str]] = []  # index, shown path, text, cache key
     use_cache = cache is not None and cache.enabled
     for index, path in enumerate(paths):
-        read = read_source(path, found[index])
+        read = read_source(path, found[index], digest=use_cache)
         if read is None:
             continue
-        shown, raw, text = read
-        key = ""
-        if use_cache:
-            from .cache import file_key
-
-            key = file_key(raw)
+        shown, text, key = read
+        if key:
             cached = cache.source(key, shown)  # type: ignore[union-attr]
             if cached is not None:
                 results[index] = cached
@@ -132,15 +129,21 @@ def _parse_all(items: list[tuple[str, str]]) -> list[tuple[SourceFile | None, li
 
 
 class RawFile(NamedTuple):
-    """A source file as read: the path as shown to the user, its bytes and its text."""
+    """A source file as read: the path as shown to the user, its text, and the ``file_key`` of its
+    bytes when asked for (the bytes themselves are not kept: a large deck's are megabytes)."""
 
     shown: str
-    raw: bytes
     text: str
+    digest: str  # "" when not asked for
 
 
-def read_source(path: Path, problems: list[Problem]) -> RawFile | None:
-    """The shown path, bytes and text of a source file, or None with a located problem."""
+def file_key(raw: bytes) -> str:
+    """A file's bytes as a cache key: their SHA-256."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def read_source(path: Path, problems: list[Problem], *, digest: bool = False) -> RawFile | None:
+    """A source file's shown path, text and (`digest`) ``file_key``, or None with a located problem."""
     shown = display_path(path)
     try:
         raw = path.read_bytes()
@@ -156,7 +159,7 @@ def read_source(path: Path, problems: list[Problem]) -> RawFile | None:
         line = raw[: exc.start].count(b"\n") + 1
         problems.append(Problem(shown, line, "", "file is not UTF-8 text"))
         return None
-    return RawFile(shown, raw, text)
+    return RawFile(shown, text, file_key(raw) if digest else "")
 
 
 def parse_text(text: str, shown: str, problems: list[Problem]) -> SourceFile | None:
