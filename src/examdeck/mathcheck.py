@@ -320,21 +320,10 @@ def _braced_argument(tex: str, start: int) -> str | None:
         i += 1
     if i >= len(tex) or tex[i] != "{":
         return None
-    depth = 0
-    j = i
-    while j < len(tex):
-        c = tex[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return tex[i + 1 : j]
-        j += 1
-    return None
+    from .tex import match_brace
+
+    close = match_brace(tex, i)
+    return tex[i + 1 : close] if close >= 0 else None
 
 
 def _macros_outside_math(text: str) -> list[str]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..errors import Problem
+from ..tex import match_brace
 from .model import ImportWarning
 
 _MACRO = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
@@ -155,25 +156,6 @@ def _close_environment(
             f"unbalanced braces: '{{' is not closed before \\end{{{name}}} at line {doc.line(offset)}",
         ))
         del braces[depth:]
-
-
-def match_brace(text: str, start: int) -> int:
-    """The offset of the `}` closing the `{` at `start`, or -1."""
-    depth = 0
-    i, n = start, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
 
 
 def skip_blanks(text: str, i: int, end: int | None = None) -> int:
