@@ -18,6 +18,8 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .tex import match_brace
+
 __all__ = [
     "ENGINE_MATHJAX",
     "ENGINE_STRUCTURAL",
@@ -320,8 +322,6 @@ def _braced_argument(tex: str, start: int) -> str | None:
         i += 1
     if i >= len(tex) or tex[i] != "{":
         return None
-    from .tex import match_brace
-
     close = match_brace(tex, i)
     return tex[i + 1 : close] if close >= 0 else None
 
