@@ -18,6 +18,9 @@ from ..errors import Problem
 from ..tex import match_brace
 from .model import ImportWarning
 
+# TeX's text-mode ligatures, longest first so that `---` is not read as `--` + `-`.
+_TEXT_LIGATURES = {"``": "“", "''": "”", "`": "‘", "---": "—", "--": "–"}
+
 _MACRO = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _ENV = re.compile(r"\\(begin|end)\s*\{([^{}]*)\}")
 _DEFINITIONS = frozenset(
@@ -433,21 +436,9 @@ class _Converter:
             elif c == "~":
                 out.append(" ")
                 i += 1
-            elif text.startswith("``", i):
-                out.append("“")
-                i += 2
-            elif text.startswith("''", i):
-                out.append("”")
-                i += 2
-            elif c == "`":
-                out.append("‘")
-                i += 1
-            elif text.startswith("---", i):
-                out.append("—")
-                i += 3
-            elif text.startswith("--", i):
-                out.append("–")
-                i += 2
+            elif ligature := next((t for t in _TEXT_LIGATURES if text.startswith(t, i)), None):
+                out.append(_TEXT_LIGATURES[ligature])
+                i += len(ligature)
             elif c in "*_#":
                 out.append("\\" + c)
                 i += 1
