@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from .errors import Problem
 from .model import CARD_TYPES, STATUSES, Card, Choice, Deck, Retirement, SourceRef, TextField, Topic
-from .sources import DeckSources, KeyPath, SourceFile
+from .sources import KeyPath, SourceFile
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CARD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -46,17 +46,6 @@ class DeckHeader(NamedTuple):
     @property
     def topic_slugs(self) -> frozenset[str]:
         return frozenset(t.slug for t in self.topics)
-
-
-def validate_deck(sources: DeckSources, known_figures: Collection[str], problems: list[Problem]) -> Deck | None:
-    """Turn one deck directory's parsed files into a Deck; append problems for anything invalid."""
-    if sources.deck is None:
-        return None
-    header = validate_deck_file(sources.deck, problems)
-    if header is None:
-        return None
-    card_lists = [validate_card_file(f, header.topic_slugs, known_figures, problems) for f in sources.card_files]
-    return merge_deck(header, sources.directory, sources.deck.path, card_lists, problems)
 
 
 def merge_deck(

@@ -43,27 +43,11 @@ class SourceFile:
         return self.lines.get((), 1)
 
 
-@dataclass(frozen=True)
-class DeckSources:
-    """A deck directory: its deck.yaml and its card files, in sorted order."""
-
-    directory: str
-    deck: SourceFile | None
-    card_files: tuple[SourceFile, ...]
-
-
 def find_deck_dirs(cards_dir: Path) -> list[Path]:
     """Deck directories: `cards_dir` itself if it holds a deck.yaml, else its subdirectories that do."""
     if (cards_dir / DECK_FILE).is_file():
         return [cards_dir]
     return sorted(p for p in cards_dir.iterdir() if (p / DECK_FILE).is_file())
-
-
-def read_deck_dir(deck_dir: Path, problems: list[Problem], *, cache: BuildCache | None = None) -> DeckSources:
-    """Parse deck.yaml and every other *.yaml / *.yml file under `deck_dir`, sorted by path."""
-    deck = parse_file(deck_dir / DECK_FILE, problems, cache=cache)
-    card_files = tuple(f for f in parse_files(card_file_paths(deck_dir), problems, cache=cache) if f is not None)
-    return DeckSources(directory=str(deck_dir), deck=deck, card_files=card_files)
 
 
 def card_file_paths(deck_dir: Path) -> list[Path]:
