@@ -240,7 +240,8 @@ def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--exclude-topic", "exclude_topics", multiple=True, metavar="SLUG", help="Drop cards with this topic (repeatable)."),
         click.option("--question", "questions", metavar="RANGES", help="Keep exam questions in these ranges, e.g. 1-12,33."),
         click.option("--query", metavar="EXPR",
-                     help="Boolean expression over the same terms, e.g. \"topic:gmm-em or topic:kmeans and not type:open\"."),
+                     help="A search over the same terms, as in Anki: terms side by side must all match, 'or' for either, "
+                          "-term to exclude, parentheses to group, e.g. \"(topic:gmm-em or topic:kmeans) -type:open\"."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -289,7 +290,7 @@ def list_command(ui: Ui, cards_dir: Path, output_format: str) -> None:
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The package to write, e.g. build/gmm.apkg.")
 @click.option("--deck", "deck_key", metavar="KEY", help="The deck to export from, when CARDS_DIR holds several.")
-@click.option("--deck-name", help="Title of the subset deck in Anki (default: the deck title and what was selected).")
+@click.option("--deck-name", help="Title of the subset deck in Anki (default: the deck title and what was selected, in words).")
 @selection_options
 @click.option("--include-nullified", is_flag=True, help="Also consider nullified questions.")
 @figures_dir_option
@@ -310,11 +311,11 @@ def export(ui: Ui, cards_dir: Path, out_path: Path, deck_key: str | None, deck_n
     Examples:
       examdeck export --topic gmm-em --topic kmeans --out build/clustering.apkg
       examdeck export --question 1-12 --type mcq --out build/mcq.apkg
-      examdeck export --query "topic:gmm-em or topic:kmeans and not type:open" --out build/q.apkg
+      examdeck export --query "(topic:gmm-em or topic:kmeans) -type:open" --out build/q.apkg
     """
     from .pipeline import BuildOptions, load_decks
     from .pipeline import build as run_build
-    from .select import Selection, select
+    from .select import Selection, select, subset_title
 
     selection = Selection(topics, types, tags, exclude_topics, questions, query)
     decks = load_decks(cards_dir)
@@ -326,7 +327,7 @@ def export(ui: Ui, cards_dir: Path, out_path: Path, deck_key: str | None, deck_n
     for d in decks:
         if d is deck:
             select(d, d.cards, selection)  # validate terms early, before any drawing or checking
-    title = deck_name or (deck.title if selection.is_empty() else f"{deck.title} ({selection.describe()})")
+    title = deck_name or subset_title(deck, selection)
     options = BuildOptions(figures_dir=figures_dir, include_nullified=include_nullified, math_check=not no_math_check)
     built, warnings = run_build(
         cards_dir, options, progress=ui.step, deck_title=title, out_path=out_path,
