@@ -192,7 +192,8 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
 @cards_dir_argument
 @click.option("--no-math-check", is_flag=True, help="Validate without typesetting formulas.")
 @click.option("--previous", metavar="OLD",
-              help="A previous release (.apkg, cards directory or git ref): fail if a card it had is gone without being retired.")
+              help="A previous release (.apkg, cards directory or git ref): fail if a card it had is gone without being "
+                   "retired, or has another type (mcq, truefalse, open) under the same id.")
 @cache_options
 @click.pass_obj
 @handle_errors
@@ -210,16 +211,14 @@ def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, ca
     report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step,
                        cache_dir=None if no_cache else cache_dir or CHECK_CACHE_DIR)
     if previous:
-        from .errors import InvalidSources, Problem
-        from .snapshot import load_snapshot
+        from .diff import diff_snapshots
+        from .release import release_problems
+        from .snapshot import from_checked, load_snapshot
 
         problems = []
         for checked in report.decks:
-            old = load_snapshot(previous, deck_key=checked.deck.key)
-            for card_id in sorted(set(old.cards) - {c.id for c in checked.deck.cards}):
-                problems.append(Problem(f"{checked.deck.path}/deck.yaml", 1, "cards",
-                                        f"card {card_id!r} of {previous} is gone: retire it (status: retired, "
-                                        "retired_in, reason) instead of deleting it"))
+            new = from_checked(checked, str(cards_dir))
+            problems += release_problems(diff_snapshots(load_snapshot(previous, deck_key=checked.deck.key), new), new)
         if problems:
             raise InvalidSources(problems)
     for warning in report.warnings:
@@ -415,8 +414,13 @@ def diff(ui: Ui, old: str, new: str, deck_key: str | None, output_format: str, c
     """Compare two releases: cards added, changed (field by field), moved, retired, removed.
 
     OLD and NEW are each an .apkg file, a cards directory or a git ref (default
-    NEW: the cards directory). A card removed outright is an error unless
-    --allow-removal: students keep their copy, still scheduled, forever.
+    NEW: the cards directory). Changed fields are shown as their Markdown
+    source, formulas as written; a package keeps only HTML, so with a package
+    on either side both are shown as text recovered from the HTML.
+
+    Exit code 1 (after the report) when a card was removed outright (unless
+    --allow-removal: students keep their copy, still scheduled, forever) or a
+    card's type changed under the same id (Anki does not update that note).
 
     \b
     Example:
@@ -429,8 +433,15 @@ def diff(ui: Ui, old: str, new: str, deck_key: str | None, output_format: str, c
     result = diff_snapshots(load_snapshot(old, deck_key=deck_key, cards_path=cards_path),
                             load_snapshot(new, deck_key=deck_key, cards_path=cards_path))
     click.echo(format_diff(result, output_format), nl=False)
+    failed = False
+    if result.type_changes:
+        click.echo(f"error: type changed under the same id, students will not get the update: {', '.join(result.type_changes)} "
+                   "(retire the old id and add the question under a new one)", err=True)
+        failed = True
     if result.removed and not allow_removal:
         click.echo(f"error: removed without being retired: {', '.join(result.removed)} (see --allow-removal)", err=True)
+        failed = True
+    if failed:
         sys.exit(EXIT_INVALID)
 
 
@@ -438,7 +449,9 @@ def diff(ui: Ui, old: str, new: str, deck_key: str | None, output_format: str, c
 @cards_dir_argument
 @click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
               help="Directory for <deck-key>-<version>.apkg and its release notes (.md).")
-@click.option("--previous", metavar="OLD", help="The previous release (.apkg, cards directory or git ref) for the release notes.")
+@click.option("--previous", metavar="OLD",
+              help="The previous release (.apkg, cards directory or git ref); default: the most recent git tag v* "
+                   "reachable from HEAD, other than v<version>.")
 @click.option("--allow-removal", is_flag=True, help="Allow cards that the previous release had to be gone.")
 @figures_dir_option
 @click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
@@ -450,12 +463,20 @@ def release(ui: Ui, cards_dir: Path, out_dir: Path, previous: str | None, allow_
 
     The version comes from deck.yaml; the build time from SOURCE_DATE_EPOCH or
     else the last git commit, so the package is reproducible and newer than the
-    previous release. The deck description lists the version, the source and
-    the cards per topic, and tells students how to update safely.
+    previous release. The deck description is deck.yaml's description followed
+    by the version, the source, the cards per topic and how to update safely.
+
+    A release is tagged v<version> in git. Without --previous, the release is
+    compared with the most recent such tag reachable from HEAD (its own tag
+    left out); with none, it is a first release. The release notes say which.
+    Nothing is written when a published card is gone without being retired
+    (unless --allow-removal) or has another type under the same id.
 
     \b
     Example:
-      examdeck release --previous v2025-spring
+      examdeck release                  # compares with the last v* tag
+      git tag v2026-autumn              # then tag the release
+      examdeck release --previous build/cs433-2026-spring.apkg
     """
     from .release import make_release
 
@@ -464,4 +485,5 @@ def release(ui: Ui, cards_dir: Path, out_dir: Path, previous: str | None, allow_
     for warning in warnings:
         ui.warn(warning)
     for item in releases:
-        ui.info(f"wrote {item.package.path} ({item.package.note_count} notes) and {item.notes_path}")
+        compared = f"compared with {item.previous}" if item.previous else "a first release"
+        ui.info(f"wrote {item.package.path} ({item.package.note_count} notes) and {item.notes_path}, {compared}")
