@@ -83,8 +83,10 @@ def test_subset_title_is_in_words(deck):
 
     titles = {t.slug: t.title for t in deck.topics}
     title = subset_title(deck, Selection(query="(topic:gmm-em or topic:kmeans) -type:open"))
-    assert title == f"{deck.title} (({titles['gmm-em']} or {titles['kmeans']}) and not open questions)"
-    assert subset_title(deck, Selection(topics=("kmeans",), types=("mcq",))) == f"{deck.title} ({titles['kmeans']} and multiple choice)"
+    assert title == f"{deck.title} (({titles['gmm-em']} or {titles['kmeans']}), without open questions)"
+    assert subset_title(deck, Selection(topics=("kmeans",), types=("mcq",))) == f"{deck.title} ({titles['kmeans']}, multiple choice)"
+    mixed = subset_title(deck, Selection(query="topic:kmeans type:mcq or q:3"))
+    assert mixed == f"{deck.title} (({titles['kmeans']}, multiple choice) or question 3)"
     assert "::" not in subset_title(deck, Selection(tags=("exam::cs433-2024::q08",)))  # '::' would nest decks in Anki
     assert subset_title(deck, Selection(questions="8")) == f"{deck.title} (question 8)"
     assert subset_title(deck, Selection()) == deck.title

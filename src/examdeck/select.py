@@ -123,7 +123,7 @@ def select(deck: Deck, cards: Sequence[Card], selection: Selection) -> list[Card
 def subset_title(deck: Deck, selection: Selection) -> str:
     """The default title of a subset deck: the deck's title and, in words, what was selected.
 
-    E.g. `ML exam (K-means or GMM and not open questions)`, never the raw query; `::` (Anki's
+    E.g. `ML exam ((K-means or GMM), without open questions)`, never the raw query; `::` (Anki's
     subdeck separator, found in tags) is written `/`, so the title stays one deck.
     """
     query = selection.as_query()
@@ -133,7 +133,8 @@ def subset_title(deck: Deck, selection: Selection) -> str:
 
 
 def describe_query(query: Query, deck: Deck) -> str:
-    """A query in words: topic titles, type names, `and`/`or`/`not`, parentheses only where needed."""
+    """A query in words: topic titles and type names; AND as `, `, OR as ` or `, NOT as `without`,
+    parentheses where a group is nested in the other kind."""
     if isinstance(query, Term):
         if query.field == "topic":
             return next((t.title for t in deck.topics if t.slug == query.value), query.value)
@@ -145,12 +146,11 @@ def describe_query(query: Query, deck: Deck) -> str:
         return f"question {min(numbers)}" if len(numbers) == 1 else f"questions {query.value}"
     if isinstance(query, Not):
         inner = describe_query(query.inner, deck)
-        return f"not ({inner})" if isinstance(query.inner, (AllOf, AnyOf)) else f"not {inner}"
+        return f"without ({inner})" if isinstance(query.inner, (AllOf, AnyOf)) else f"without {inner}"
+    # AND as ', ' and OR as ' or ': topic titles may say "and" themselves (e.g. "Gaussian mixtures and EM").
     if isinstance(query, AllOf):
-        return " and ".join(
-            f"({describe_query(p, deck)})" if isinstance(p, AnyOf) else describe_query(p, deck) for p in query.parts
-        )
-    return " or ".join(describe_query(p, deck) for p in query.parts)
+        return ", ".join(f"({describe_query(p, deck)})" if isinstance(p, AnyOf) else describe_query(p, deck) for p in query.parts)
+    return " or ".join(f"({describe_query(p, deck)})" if isinstance(p, AllOf) else describe_query(p, deck) for p in query.parts)
 
 
 def parse_query(text: str, deck: Deck) -> Predicate:
