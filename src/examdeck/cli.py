@@ -467,8 +467,8 @@ def release(ui: Ui, cards_dir: Path, out_dir: Path, previous: str | None, allow_
     by the version, the source, the cards per topic and how to update safely.
 
     A release is tagged v<version> in git. Without --previous, the release is
-    compared with the most recent such tag reachable from HEAD (its own tag
-    left out); with none, it is a first release. The release notes say which.
+    compared with the most recent tag matching v* reachable from HEAD (other
+    than its own); with none, it is a first release. The release notes say which.
     Nothing is written when a published card is gone without being retired
     (unless --allow-removal) or has another type under the same id.
 

@@ -155,7 +155,10 @@ def format_diff(diff: DeckDiff, output_format: str) -> str:
             for change in fields:
                 body = change.diff_lines()
                 if markdown:
-                    lines += ["", f"  {change.field}:", "", "  ```diff", *(f"  {line}" for line in body), "  ```", ""]
+                    fence = "```"
+                    while any(fence in line for line in body):  # a field with a code block of its own
+                        fence += "`"
+                    lines += ["", f"  {change.field}:", "", f"  {fence}diff", *(f"  {line}" for line in body), f"  {fence}", ""]
                 else:
                     lines += [f"    {change.field}:", *(f"      {line}" for line in body)]
     section("Moved between topics", [f"{code}{m.id}{code}: {_describe_move(m)}" for m in diff.moved])
