@@ -335,3 +335,23 @@ def test_a_removed_card_is_located_in_the_previous_sources(tmp_path, monkeypatch
     assert release.exit_code == 0, release.output
     notes = (tmp_path / "out" / "sem-r2.md").read_text()
     assert f"- `f`: Phi. (last at vr1:cards/sem/cards.yaml:{line}). Students keep their copy" in notes
+
+
+def test_unpublishing_is_refused_but_deleting_a_draft_is_not(tmp_path, monkeypatch, figures_dir):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    cards = write_cards(tmp_path, [*RELEASE_1, card("wip", "Work in progress.", status="draft")], "r1")
+    import shutil
+
+    shutil.copytree(cards, tmp_path / "r1-cards")
+    edited = [dict(c) for c in RELEASE_1]
+    edited[1]["status"] = "draft"  # 'b' was released: making it a draft again drops it from the package
+    write_cards(tmp_path, edited, "r2")
+    line = card_line((cards / "sem" / "cards.yaml").read_text(), "b")
+    runner = CliRunner()
+    check = runner.invoke(main, ["check", str(cards), "--no-math-check", "--previous", str(tmp_path / "r1-cards")])
+    assert check.exit_code == 1
+    assert f"{cards}/sem/cards.yaml:{line}: status: card 'b' was published in {tmp_path / 'r1-cards'} (active) and is now draft" in check.output
+    assert "'wip'" not in check.output  # a draft was never released: deleting it is fine
+    diff = runner.invoke(main, ["diff", str(tmp_path / "r1-cards"), str(cards)])
+    assert "Drafts removed (never released) (1):\n  wip: Work in progress." in diff.output
+    assert "b: active -> draft (a release does not ship it" in diff.output

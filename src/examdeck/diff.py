@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from .snapshot import CardSnapshot, DeckSnapshot
 
 TYPE_CHANGED_TITLE = "Type changed (students will not get this update)"
+SHIPPED = ("active", "retired")  # the statuses a release ships (pipeline.select_cards without options)
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,24 @@ class DeckDiff:
 
     headlines: dict[str, str]  # id -> the first line of the question (as texts are shown), for added and retired cards
     reasons: dict[str, str]  # id -> why a card was retired, where known
+    drafts_removed: tuple[str, ...] = ()  # drafts deleted from the sources: never released, nothing to retire
 
     def is_empty(self) -> bool:
         return not (self.added or self.changed or self.moved or self.retired or self.removed or self.status_changes
-                    or self.type_changes)
+                    or self.type_changes or self.drafts_removed)
+
+    def unshipped(self) -> dict[str, tuple[str, str]]:
+        """Published cards (active or retired) that are now draft or nullified, which a release does not ship:
+        like a removal, students keep their copy, still scheduled."""
+        return {i: (a, b) for i, (a, b) in self.status_changes.items() if a in SHIPPED and b not in SHIPPED}
 
 
 def diff_snapshots(old: DeckSnapshot, new: DeckSnapshot) -> DeckDiff:
     added = tuple(sorted(set(new.cards) - set(old.cards)))
-    removed = tuple(sorted(set(old.cards) - set(new.cards)))
+    gone = sorted(set(old.cards) - set(new.cards))
+    # A draft in sources (not in a package) was never released: deleting it leaves students nothing.
+    drafts_removed = tuple(i for i in gone if old.cards[i].status == "draft" and old.cards[i].sources is not None)
+    removed = tuple(i for i in gone if i not in drafts_removed)
     from_sources = old.has_sources and new.has_sources
     changed: dict[str, tuple[FieldChange, ...]] = {}
     moved, retired, status_changes, type_changes = [], [], {}, {}
@@ -95,10 +105,10 @@ def diff_snapshots(old: DeckSnapshot, new: DeckSnapshot) -> DeckDiff:
             changed[card_id] = fields
     removed_at = {i: old.cards[i].location for i in removed if old.cards[i].location}
     headlines = {i: _headline(new.cards[i], from_sources) for i in (*added, *retired)}
-    headlines |= {i: _headline(old.cards[i], from_sources) for i in removed}
+    headlines |= {i: _headline(old.cards[i], from_sources) for i in (*removed, *drafts_removed)}
     reasons = {i: new.cards[i].retired_reason for i in retired if new.cards[i].retired_reason}
     return DeckDiff(old.label, new.label, added, changed, tuple(moved), tuple(retired), removed, status_changes,
-                    type_changes, removed_at, from_sources, headlines, reasons)
+                    type_changes, removed_at, from_sources, headlines, reasons, drafts_removed)
 
 
 def _text(card: CardSnapshot, name: str, from_sources: bool) -> str:
@@ -162,13 +172,19 @@ def format_diff(diff: DeckDiff, output_format: str) -> str:
                 else:
                     lines += [f"    {change.field}:", *(f"      {line}" for line in body)]
     section("Moved between topics", [f"{code}{m.id}{code}: {_describe_move(m)}" for m in diff.moved])
-    section("Status changed", [f"{code}{i}{code}: {a} -> {b}" for i, (a, b) in diff.status_changes.items()])
+    unshipped = diff.unshipped()
+    section("Status changed", [
+        f"{code}{i}{code}: {a} -> {b}" + (" (a release does not ship it: students keep their copy, still scheduled; "
+                                           "retire it instead)" if i in unshipped else "")
+        for i, (a, b) in diff.status_changes.items()
+    ])
     section("Retired", [headline(i) + (f" (why: {diff.reasons[i]})" if i in diff.reasons else "") for i in diff.retired])
     section(TYPE_CHANGED_TITLE, [
         f"{code}{i}{code}: {a} -> {b}. Anki keeps the old note as it is (another note type is a conflict): keep "
         f"{code}{i}{code} as the {a} card and retire it, and add the {b} question under a new id"
         for i, (a, b) in diff.type_changes.items()
     ])
+    section("Drafts removed (never released)", [headline(i) for i in diff.drafts_removed])
     section("Removed", [
         f"{headline(i)}{f' (last at {diff.removed_at[i]})' if i in diff.removed_at else ''}. Students keep their "
         "copy, still scheduled: retire it instead"
@@ -200,6 +216,7 @@ def _as_json(diff: DeckDiff) -> dict:
         "type_changed": {k: list(v) for k, v in diff.type_changes.items()},
         "removed": list(diff.removed),
         "removed_at": dict(diff.removed_at),
+        "drafts_removed": list(diff.drafts_removed),
         "headlines": dict(diff.headlines),
         "retired_reasons": dict(diff.reasons),
     }

@@ -117,7 +117,8 @@ def find_previous_release(cards_dir: Path, version: str) -> tuple[str | None, st
 
 def release_problems(diff: DeckDiff, new: DeckSnapshot, *, allow_removal: bool = False, removal_hint: str = "") -> list[Problem]:
     """What a release may not do to students' notes, located in the sources: a published id whose type
-    changed (Anki keeps the old note), and a card gone without being retired (students keep it, scheduled).
+    changed (Anki keeps the old note), a published card now draft or nullified (not shipped), and a card
+    gone without being retired (students keep it, scheduled).
     Removed cards are located at their last place in the previous release's sources, else named by id."""
     problems = []
     for card_id, (old_type, new_type) in diff.type_changes.items():
@@ -128,6 +129,14 @@ def release_problems(diff: DeckDiff, new: DeckSnapshot, *, allow_removal: bool =
             f"students' notes to another note type (it reports them as conflicting and they keep the old card). Keep "
             f"{card_id!r} as the {old_type} card and retire it (status: retired, retired_in, reason), and add the "
             f"{new_type} question as a new card with a new id",
+        ))
+    for card_id, (old_status, new_status) in diff.unshipped().items():
+        card = new.cards[card_id]
+        problems.append(Problem(
+            card.path, card.line, "status",
+            f"card {card_id!r} was published in {diff.old} ({old_status}) and is now {new_status}: a release does not "
+            f"ship {new_status} cards, so students would keep their copy, still scheduled. Retire it instead "
+            "(status: retired, retired_in, reason)",
         ))
     if not allow_removal:
         for card_id in diff.removed:
