@@ -355,3 +355,25 @@ def test_unpublishing_is_refused_but_deleting_a_draft_is_not(tmp_path, monkeypat
     diff = runner.invoke(main, ["diff", str(tmp_path / "r1-cards"), str(cards)])
     assert "Drafts removed (never released) (1):\n  wip: Work in progress." in diff.output
     assert "b: active -> draft (a release does not ship it" in diff.output
+
+
+def test_a_deck_added_since_the_last_tag_is_its_first_release(tmp_path, monkeypatch, figures_dir):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    git(tmp_path, "init", "-q")
+    cards = write_cards(tmp_path, RELEASE_1, "r1")
+    git(tmp_path, "add", "cards")
+    git(tmp_path, "commit", "-q", "-m", "r1")
+    git(tmp_path, "tag", "vr1")
+    other = cards / "other"
+    other.mkdir()
+    (other / "deck.yaml").write_text(yaml.safe_dump({**DECK, "key": "other", "title": "Other deck", "version": "o1"}))
+    (other / "cards.yaml").write_text(yaml.safe_dump({"cards": [card("z", "Zeta.")]}))
+    write_cards(tmp_path, release_2_cards(), "r2")
+    git(tmp_path, "add", "cards")
+    git(tmp_path, "commit", "-q", "-m", "r2 and a new deck")
+    releases, _ = make_release(cards, tmp_path / "out", figures_dir=figures_dir, math_check=False)
+    by_key = {r.package.deck_key: r for r in releases}
+    assert by_key["sem"].previous == "vr1" and "### Retired (1)" in by_key["sem"].notes_path.read_text()
+    notes = by_key["other"].notes_path.read_text()
+    assert by_key["other"].previous is None
+    assert "First release of this deck: every card is new (the previous release, git tag `vr1`, has no deck other)." in notes

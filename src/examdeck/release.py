@@ -192,10 +192,9 @@ def make_release(
                 warnings.append(f"{deck.key}: no previous release found ({how}): written as a first release; "
                                 "pass --previous if there was one")
             else:
-                label = tag
-                prefix = _repo_prefix(cards_dir)
                 try:
-                    old = replace(from_git_ref(tag, prefix, deck.key, repo_dir=cards_dir), label=tag)
+                    old = replace(from_git_ref(tag, _repo_prefix(cards_dir), deck.key, repo_dir=cards_dir), label=tag)
+                    label = tag
                     compared = f"Compared with the previous release, git tag `{tag}` ({how})."
                 except MissingDeck:
                     compared = f"First release of this deck: every card is new (the previous release, git tag `{tag}`, has no deck {deck.key})."

@@ -18,8 +18,13 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .model import Card
+    from .pipeline import CheckedDeck
 
 # render.retirement_banner: the reason follows the version; unmatched (another wording), the reason is left unknown.
 _BANNER = re.compile(r'<div class="retired-banner"><strong>Retired in [^<]*:</strong> (.*?) This card is no longer', re.DOTALL)
@@ -36,7 +41,7 @@ class CardSnapshot:
     fields: dict[str, str]  # note fields as HTML, figures as src="figure:NAME"
     sources: dict[str, str] | None = None  # the same fields as Markdown source (None: a package, HTML only)
     path: str = ""  # where the card is written, e.g. `v2025-spring:cards/ml/part1.yaml` ('' when unknown)
-    line: int = 0  # the line of its `- id:` there (0 when unknown)
+    line: int = 0  # the line where the card starts there (0 when unknown)
     retired_reason: str = ""  # why it was retired, where known
 
     @property
@@ -87,8 +92,8 @@ def from_cards_dir(cards_dir: Path, deck_key: str | None, *, label: str, shown_a
     return from_checked(checked, label, cards_dir=cards_dir, shown_as=shown_as)
 
 
-def from_checked(checked, label: str, *, cards_dir: Path | None = None, shown_as: str | None = None) -> DeckSnapshot:
-    """A snapshot of a deck already checked (a pipeline.CheckedDeck), with its sources and card locations."""
+def from_checked(checked: CheckedDeck, label: str, *, cards_dir: Path | None = None, shown_as: str | None = None) -> DeckSnapshot:
+    """A snapshot of a deck already checked, with its sources and card locations."""
     deck = checked.deck
     cards = {}
     for card in deck.cards:
@@ -108,8 +113,8 @@ def from_checked(checked, label: str, *, cards_dir: Path | None = None, shown_as
     return DeckSnapshot(deck.key, label, cards)
 
 
-def source_texts(card, fields: dict[str, str]) -> dict[str, str]:
-    """Each note field of `card` (a model.Card) as its author wrote it: the Markdown of the question, choices
+def source_texts(card: Card, fields: dict[str, str]) -> dict[str, str]:
+    """Each note field of `card` as its author wrote it: the Markdown of the question, choices
     (`- [x] ` for a correct one), answer and explanation; fields with no Markdown source (a true/false
     answer, the figure, the exam reference) as the text recovered from their HTML."""
     from .htmltext import html_to_text
