@@ -130,13 +130,13 @@ def release_problems(diff: DeckDiff, new: DeckSnapshot, *, allow_removal: bool =
             f"{card_id!r} as the {old_type} card and retire it (status: retired, retired_in, reason), and add the "
             f"{new_type} question as a new card with a new id",
         ))
-    for card_id, (old_status, new_status) in diff.unshipped().items():
+    for card_id, (old_status, new_status) in ({} if allow_removal else diff.unshipped()).items():
         card = new.cards[card_id]
         problems.append(Problem(
             card.path, card.line, "status",
             f"card {card_id!r} was published in {diff.old} ({old_status}) and is now {new_status}: a release does not "
             f"ship {new_status} cards, so students would keep their copy, still scheduled. Retire it instead "
-            "(status: retired, retired_in, reason)",
+            f"(status: retired, retired_in, reason){removal_hint}",
         ))
     if not allow_removal:
         for card_id in diff.removed:
