@@ -120,9 +120,9 @@ SCRIPT = r"""(function () {
   }
   /* Number keys pick on a desktop: one listener for the page, acting on the front shown now. */
   function listenToKeys(pickAt) {
-    window.examdeckPickAt = function (index) {
+    window.examdeckPickAt = function (index, key) {
       if (!document.documentElement.contains(root) || document.querySelector(".examdeck.back")) { return false; }
-      return pickAt(index);
+      return pickAt(index, key);
     };
     if (window.examdeckKeys) { return; }
     window.examdeckKeys = true;
