@@ -98,36 +98,46 @@ cards:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory, figures_dir: Path) -> dict[str, dict[str, str]]:
     """Each note of the built fixture deck, imported with the official library: its sides and CSS."""
-    from anki.collection import Collection
-
     root = tmp_path_factory.mktemp("choices")
     (root / "cards" / "choices").mkdir(parents=True)
     (root / "cards" / "choices" / "deck.yaml").write_text(DECK, encoding="utf-8")
     (root / "cards" / "choices" / "cards.yaml").write_text(textwrap.dedent(CARDS), encoding="utf-8")
     (built,), _ = build(root / "cards", BuildOptions(out_dir=root / "build", figures_dir=figures_dir, math_check=False))
-    (root / "student").mkdir()
-    col = Collection(str(root / "student" / "collection.anki2"))
+    return imported_sides(built.path, root / "student")
+
+
+def imported_sides(apkg: Path, student: Path) -> dict[str, dict[str, str]]:
+    """Each note of `apkg` imported into a new collection with the official library: its sides, CSS and type."""
+    from anki.collection import Collection
+
+    student.mkdir()
+    col = Collection(str(student / "collection.anki2"))
     try:
-        import_package(col, built.path)
+        import_package(col, apkg)
         sides = {}
         for nid in col.find_notes(""):
             note = col.get_note(nid)
-            output = note.cards()[0].render_output(reload=True)
+            cards = note.cards()
+            if not cards:  # a retired note ships without cards
+                continue
+            output = cards[0].render_output(reload=True)
             sides[note["Id"]] = {"front": output.question_text, "back": output.answer_text, "css": output.css,
-                                 "type": note.note_type()["name"]}
+                                 "type": note.note_type()["name"], "media": col.media.dir()}
         return sides
     finally:
         col.close()
 
 
-def run_driver(tmp_path: Path, sides: dict[str, dict[str, str]], cards: list[dict]) -> dict:
+def run_driver(tmp_path: Path, sides: dict[str, dict[str, str]], cards: list[dict], sweep: list[dict] = ()) -> dict:
     css = next(iter(sides.values()))["css"]
     plan = {
         "chromium": CHROMIUM,
         "css": css,
         "mathjaxConfig": _mathjax_config_js(),
         "mathjaxDir": str(mathjax_dir() / "es5"),
+        "mediaDir": next(iter(sides.values()))["media"],
         "cards": [{**card, "front": sides[card["name"]]["front"], "back": sides[card["name"]]["back"]} for card in cards],
+        "sweep": [{**card, "front": sides[card["name"]]["front"], "back": sides[card["name"]]["back"]} for card in sweep],
     }
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(json.dumps(plan), encoding="utf-8")
@@ -255,3 +265,24 @@ def test_true_false_buttons_pick_and_grade(report: dict) -> None:
     assert scale["desktopBack"]["verdict"] == "Right: the statement is true."
     assert scale["freshBack"]["verdict"] == "No answer picked: the statement is true."
     assert not scale["noScriptFront"]["tfShown"] and scale["noScriptBack"]["verdict"] is None
+
+
+# --- the real deck -----------------------------------------------------------------------------------
+
+
+def test_every_card_of_the_default_deck_runs_without_script_errors(tmp_path: Path, figures_dir: Path) -> None:
+    """Front then back of every card, in one desktop page: no script error, the pick kept, nothing on a front."""
+    (built,), _ = build(REPO / "cards", BuildOptions(out_dir=tmp_path / "build", figures_dir=figures_dir, math_check=False))
+    sides = imported_sides(built.path, tmp_path / "student")
+    sweep = [{"name": card_id, "type": "truefalse" if "true or false" in s["type"] else "mcq", "clicks": [0]}
+             for card_id, s in sorted(sides.items()) if "open" not in s["type"]]
+    assert len(sweep) > 20
+    report = run_driver(tmp_path, sides, [], sweep)
+    assert report["errors"] == []
+    for card_id, seen in report["sweep"].items():
+        front, back = seen["front"], seen["back"]
+        assert front["js"] and back["js"] and not front["hasCorrectClass"], card_id
+        assert back["order"] == front["order"] and back["checked"] == front["checked"], card_id
+        assert (front["checked"] or [b["checked"] for b in front["tf"]])[0] == "true", card_id
+        assert back["verdict"] and back["verdict"].split(":")[0].split(".")[0] in {"Right", "Wrong", "Not quite"}, card_id
+        assert back["mathErrors"] == 0, card_id

@@ -88,6 +88,8 @@ async function main() {
         return route.fulfill({ status: 404, body: "" });
       }
       if (pages.has(url.pathname)) return route.fulfill({ body: pages.get(url.pathname), contentType: "text/html" });
+      const media = plan.mediaDir && path.join(plan.mediaDir, decodeURIComponent(url.pathname.slice(1)));
+      if (media && !url.pathname.slice(1).includes("/") && fs.existsSync(media)) return route.fulfill({ path: media });
       return route.fulfill({ status: 404, body: "" });
     });
     return ctx;
@@ -165,6 +167,24 @@ async function main() {
       out.noScriptBack = await p.evaluate(observe);
       await ctx.close();
     }
+  }
+  // Every card of a deck, front then back, in one desktop reviewer page: script errors, picks kept.
+  if (plan.sweep && plan.sweep.length) {
+    const ctx = await context(phone);
+    const p = await ctx.newPage();
+    watch(p, "sweep");
+    pages.set(`/reviewer.html`, page("", false).replace("</body>", `<script>${REVIEWER_JS}</script></body>`));
+    await p.goto(`${ORIGIN}/reviewer.html`);
+    await ready(p);
+    report.sweep = {};
+    for (const card of plan.sweep) {
+      await p.evaluate((html) => window.showSide(html), card.front);
+      await pick(p, card, card.clicks);
+      const front = await p.evaluate(observe);
+      await p.evaluate((html) => window.showSide(html), card.back);
+      report.sweep[card.name] = { front, back: await p.evaluate(observe) };
+    }
+    await ctx.close();
   }
   await browser.close();
   process.stdout.write(JSON.stringify(report));
