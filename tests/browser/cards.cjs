@@ -119,9 +119,11 @@ async function main() {
       await ready(p);
       await pick(p, card, card.clicks);
       out.freshFront = await p.evaluate(observe);
+      if (plan.screenshots) await p.screenshot({ path: path.join(plan.screenshots, `${card.name}-front.png`), fullPage: true });
       await p.goto(`${ORIGIN}/${card.name}/back.html`);
       await ready(p);
       out.freshBack = await p.evaluate(observe);
+      if (plan.screenshots) await p.screenshot({ path: path.join(plan.screenshots, `${card.name}-back.png`), fullPage: true });
       // The back shown without its front in this tab (e.g. in the card browser): nothing to grade.
       const q = await ctx.newPage();
       watch(q, `${card.name} back alone`);
