@@ -6,6 +6,9 @@
 //
 // With --mathml, each entry is {"error": null | str, "mathml": str | null} instead,
 // so that tests can see what a formula that passes actually renders as.
+// With --width, each entry is {"error": null | str, "width": number | null}: the typeset
+// width in em of MathJax's TeX font (its own metrics, before CHTML scales the math to the
+// surrounding text's x-height), null when the formula has an error.
 //
 // Exit status: 0 when every formula was judged (broken formulas included),
 // 2 on bad input, 1 when MathJax itself could not start.
@@ -97,8 +100,27 @@ function userDefinedMaps(MathJax) {
   return USER_DEFINED_MAPS.map((name) => handlers.retrieve(name)).filter(Boolean);
 }
 
+// The width of a formula that typesets, in em: compiled again into a fresh MathItem and
+// measured by the CHTML output's bounding box (the box MathJax gives the formula's
+// <mjx-container> in the browser, from its font metrics, at scale 1). A TeX error here
+// cannot happen for a formula that just passed; if it does, the width is unknown (null).
+function typesetWidth(MathJax, tex, display) {
+  const doc = MathJax.startup.document;
+  try {
+    const math = new doc.options.MathItem(tex, doc.inputJax[0], display);
+    math.setMetrics(16, 8, 1000000, 1000000, 1);
+    math.compile(doc);
+    const bbox = doc.outputJax.getBBox(math, doc);
+    const width = bbox.L + bbox.w + bbox.R;
+    return Number.isFinite(width) ? Math.round(width * 1000) / 1000 : null;
+  } catch (err) {
+    return null;
+  }
+}
+
 async function main() {
   const wantMathml = process.argv.includes("--mathml");
+  const wantWidth = process.argv.includes("--width");
   let formulas;
   try {
     formulas = parseFormulas(await readStdin());
@@ -138,11 +160,18 @@ async function main() {
             : `MathJax internal error: ${String(err.message).split("\n")[0]}`;
       }
       MathJax.texReset();
+      let width = null;
+      if (wantWidth && texError === null) {
+        width = typesetWidth(MathJax, tex, display);
+        MathJax.texReset();
+      }
       for (const map of maps) map.map.clear();
-      verdicts.set(key, { error: texError, mathml: texError === null ? mathml : null });
+      verdicts.set(key, { error: texError, mathml: texError === null ? mathml : null, width });
     }
     const verdict = verdicts.get(key);
-    results[i] = wantMathml ? verdict : verdict.error;
+    if (wantMathml) results[i] = { error: verdict.error, mathml: verdict.mathml };
+    else if (wantWidth) results[i] = { error: verdict.error, width: verdict.width };
+    else results[i] = verdict.error;
   }
   process.stdout.write(JSON.stringify(results));
 }

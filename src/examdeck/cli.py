@@ -160,11 +160,12 @@ def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 @click.option("--include-nullified", is_flag=True, help="Also ship questions nullified in the exam (tagged status::nullified).")
 @click.option("--include-drafts", is_flag=True, help="Also ship draft cards (tagged status::draft).")
 @click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
+@click.option("--strict", is_flag=True, help="Fail, writing nothing, when a formula is too wide for a phone card.")
 @cache_options
 @click.pass_obj
 @handle_errors
 def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nullified: bool, include_drafts: bool,
-          no_math_check: bool, cache_dir: Path | None = None, no_cache: bool = False) -> None:
+          no_math_check: bool, strict: bool = False, cache_dir: Path | None = None, no_cache: bool = False) -> None:
     """Build one Anki package per deck under CARDS_DIR (default: cards).
 
     \b
@@ -179,7 +180,7 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
     from .pipeline import build as run_build
 
     options = BuildOptions(out_dir=out_dir, figures_dir=figures_dir, include_nullified=include_nullified,
-                           include_drafts=include_drafts, math_check=not no_math_check,
+                           include_drafts=include_drafts, math_check=not no_math_check, strict=strict,
                            cache_dir=resolve_cache_dir(cache_dir, no_cache, out_dir))
     built, warnings = run_build(cards_dir, options, progress=ui.step)
     for warning in warnings:
@@ -190,24 +191,31 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
 
 @main.command(short_help="Validate every card and formula.")
 @cards_dir_argument
-@click.option("--no-math-check", is_flag=True, help="Validate without typesetting formulas.")
+@click.option("--no-math-check", is_flag=True, help="Validate without typesetting formulas (nor measuring their width).")
+@click.option("--strict", is_flag=True, help="Make a formula too wide for a phone card an error (exit 1), not a warning.")
 @click.option("--previous", metavar="OLD",
               help="A previous release (.apkg, cards directory or git ref): fail if a card it had is gone without being retired.")
 @cache_options
 @click.pass_obj
 @handle_errors
-def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, cache_dir: Path | None = None,
-          no_cache: bool = False) -> None:
+def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, strict: bool = False,
+          cache_dir: Path | None = None, no_cache: bool = False) -> None:
     """Validate every card under CARDS_DIR without writing anything.
+
+    Every formula is typeset by Anki's MathJax and measured: a display formula
+    wider than a line of a 360 px phone card, or an inline one wider than half
+    a line, is reported as path:line: field: message (a warning; an error with
+    --strict). See "Formula widths" in docs/card-format.md.
 
     \b
     Example:
       examdeck check cards
+      examdeck check --strict                  # too-wide formulas fail the check
       examdeck check --previous v2025-spring   # a git tag of the last release
     """
     from .pipeline import check as run_check
 
-    report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step,
+    report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step, strict=strict,
                        cache_dir=None if no_cache else cache_dir or CHECK_CACHE_DIR)
     if previous:
         from .errors import InvalidSources, Problem
@@ -224,6 +232,13 @@ def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, ca
             raise InvalidSources(problems)
     for warning in report.warnings:
         ui.warn(warning)
+    if report.notices and ui.verbosity >= 0:
+        ui.clear_status()
+        for notice in report.notices:
+            click.echo(str(notice), err=True)
+        count = len(report.notices)
+        ui.warn(f"{count} formula{'s are' if count != 1 else ' is'} too wide for a phone card (see above; "
+                "--strict makes this an error)")
     for checked in report.decks:
         formulas = sum(len(r.formulas) for r in checked.rendered.values())
         ui.info(f"{checked.deck.key}: {len(checked.deck.cards)} cards, {formulas} formulas: ok")
