@@ -214,6 +214,13 @@ _MEASURE_JS = r"""
     var s = getComputedStyle(el);
     return el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
   }
+  // The content width of the boxes text sits in (the check's limits are derived from these).
+  out.boxes = {};
+  [["question", ".examdeck .question"], ["explanation", ".examdeck .explanation"], ["choices", ".examdeck .choices li"],
+   ["answer", ".examdeck .answer"]].forEach(function (pair) {
+    var el = document.querySelector(pair[1]);
+    if (el && el.getBoundingClientRect().width > 0) out.boxes[pair[0]] = contentWidth(el);
+  });
   var texOf = new Map();
   try { Array.from(MathJax.startup.document.math).forEach(function (m) { texOf.set(m.typesetRoot, m.math); }); } catch (e) {}
   document.querySelectorAll("mjx-container").forEach(function (c) {
