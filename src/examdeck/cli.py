@@ -394,24 +394,44 @@ def figures(ui: Ui, names: tuple[str, ...], figures_dir: Path, force: bool) -> N
 @figures_dir_option
 @click.option("--active-only", is_flag=True, help="Leave out nullified, draft and retired cards.")
 @click.option("--no-math-check", is_flag=True, help="Skip checking formulas before writing the page.")
+@click.option("--report", is_flag=True,
+              help="Also load every side in headless Chromium (phone 360 px, desktop 1280 px, light and night), "
+                   "print what overflows and write it to <out>/report.json.")
 @click.pass_obj
 @handle_errors
-def preview(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, active_only: bool, no_math_check: bool) -> None:
+def preview(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, active_only: bool, no_math_check: bool,
+            report: bool = False) -> None:
     """Write a static HTML page of every card, front and back, as Anki shows them.
 
     Formulas are typeset by the same MathJax 3.2.2 as Anki, served from local
     files; a menu filters the cards by topic and a button switches to night mode.
+    phone.html shows every side as a 360 px phone, light and night, with what
+    overflows outlined in red. --report measures every side in headless Chromium
+    and lists what does not fit: formulas wider than their box, anything past
+    the right edge, sideways scrolling, figures shrunk below 1/3.5, bright
+    figures and low-contrast text at night, answer marks on a front.
 
     \b
     Example:
-      examdeck preview                   # -> build/preview/index.html
-      examdeck preview --out /tmp/review && xdg-open /tmp/review/index.html
+      examdeck preview                   # -> build/preview/index.html, phone.html
+      examdeck preview --out /tmp/review && xdg-open /tmp/review/phone.html
+      examdeck preview --report          # also build/preview/report.json
     """
-    from .preview import write_preview
+    from .preview import inspect_preview, write_preview
 
     page = write_preview(cards_dir, out_dir, figures_dir=figures_dir, include_all=not active_only,
                          math_check=not no_math_check, progress=ui.step)
-    ui.info(f"wrote {page}")
+    ui.info(f"wrote {page} and {page.with_name('phone.html')}")
+    if report:
+        result = inspect_preview(out_dir, progress=ui.step)
+        findings: list[dict[str, str]] = result["findings"]  # type: ignore[assignment]
+        for finding in findings:
+            ui.info(f"{finding['deck']}/{finding['card_id']} {finding['side']} [{finding['view']}] "
+                    f"{finding['kind']}: {finding['message']}")
+        summary: dict[str, dict[str, int]] = result["summary"]  # type: ignore[assignment]
+        counts = ", ".join(f"{kind} {n['cards']} cards" for kind, n in summary.items() if n["findings"])
+        ui.info(f"{result['sides']} sides in {len(result['views'])} views: "  # type: ignore[arg-type]
+                f"{counts or 'everything fits'}; wrote {Path(out_dir) / 'report.json'}")
 
 
 @main.command(short_help="Compare two releases of a deck.")
