@@ -162,7 +162,11 @@ async function main() {
       MathJax.texReset();
       let width = null;
       if (wantWidth && texError === null) {
+        // The second compile must not change the verdict: an error there (none is expected,
+        // labels were reset) only means that the width is unknown.
         width = typesetWidth(MathJax, tex, display);
+        if (texError !== null) width = null;
+        texError = null;
         MathJax.texReset();
       }
       for (const map of maps) map.map.clear();
