@@ -100,17 +100,12 @@ function userDefinedMaps(MathJax) {
   return USER_DEFINED_MAPS.map((name) => handlers.retrieve(name)).filter(Boolean);
 }
 
-// The width of a formula that typesets, in em: compiled again into a fresh MathItem and
-// measured by the CHTML output's bounding box (the box MathJax gives the formula's
-// <mjx-container> in the browser, from its font metrics, at scale 1). A TeX error here
-// cannot happen for a formula that just passed; if it does, the width is unknown (null).
-function typesetWidth(MathJax, tex, display) {
-  const doc = MathJax.startup.document;
+// The width of a formula that typesets, in em: the bounding box that MathJax's CHTML output
+// gives its <mjx-container> in the browser, from its font metrics, at scale 1; null if it
+// cannot be measured.
+function typesetWidth(doc, item) {
   try {
-    const math = new doc.options.MathItem(tex, doc.inputJax[0], display);
-    math.setMetrics(16, 8, 1000000, 1000000, 1);
-    math.compile(doc);
-    const bbox = doc.outputJax.getBBox(math, doc);
+    const bbox = doc.outputJax.getBBox(item, doc);
     const width = bbox.L + bbox.w + bbox.R;
     return Number.isFinite(width) ? Math.round(width * 1000) / 1000 : null;
   } catch (err) {
@@ -134,6 +129,9 @@ async function main() {
     texError = message;
   });
   const maps = userDefinedMaps(MathJax);
+  const doc = MathJax.startup.document;
+  const retries = (fn) => MathJax._.mathjax.mathjax.handleRetriesFor(fn);
+  const CONVERTED = MathJax._.core.MathItem.STATE.CONVERT;
 
   // \require loads a package for the rest of the page, as it does in Anki; judge
   // those formulas last so that they cannot change the verdict of the others.
@@ -149,8 +147,16 @@ async function main() {
     if (!verdicts.has(key)) {
       texError = null;
       let mathml = null;
+      let item = null;
       try {
-        mathml = await MathJax.tex2mmlPromise(tex, { display });
+        // What MathJax.tex2mmlPromise does, keeping the MathItem so that it can be measured.
+        await retries(() => {
+          item = new doc.options.MathItem(tex, doc.inputJax[0], display);
+          item.start.node = MathJax.startup.adaptor.body(doc.document);
+          item.setMetrics(16, 8, 1000000, 1000000, 1);
+          item.convert(doc, CONVERTED);
+        });
+        mathml = MathJax.startup.toMML(item.root);
       } catch (err) {
         // Not a TeX error (those go through formatError): \require of a package
         // that does not exist, or a MathJax bug that the formula trips.
@@ -160,15 +166,7 @@ async function main() {
             : `MathJax internal error: ${String(err.message).split("\n")[0]}`;
       }
       MathJax.texReset();
-      let width = null;
-      if (wantWidth && texError === null) {
-        // The second compile must not change the verdict: an error there (none is expected,
-        // labels were reset) only means that the width is unknown.
-        width = typesetWidth(MathJax, tex, display);
-        if (texError !== null) width = null;
-        texError = null;
-        MathJax.texReset();
-      }
+      const width = wantWidth && texError === null ? typesetWidth(doc, item) : null;
       for (const map of maps) map.map.clear();
       verdicts.set(key, { error: texError, mathml: texError === null ? mathml : null, width });
     }
