@@ -18,7 +18,7 @@ from conftest import REPO, import_package
 from examdeck import mathcheck
 from examdeck.browser import find_chromium, launch
 from examdeck.mathcheck import Formula, check_formulas, width_px
-from examdeck.phoneview import VIEWS, CardSide, Finding, inspect_sides
+from examdeck.phoneview import VIEWS, CardSide, Finding, answer_markers, inspect_sides
 from examdeck.pipeline import BuildOptions, build, check
 
 CARDS_DIR = REPO / "cards"
@@ -39,6 +39,32 @@ PENDING = {
     "figure-light": "dark variants of the figures (issue #16, fig)",
     "answer-marker": "the mcq front still carries class=\"correct\" (issue #17, mcq)",
 }
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        '<li class="correct">4</li>',
+        '<li class="choice correct-choice">4</li>',
+        "<li data-correct>4</li>",
+        '<li aria-checked="true">4</li>',
+        "<li>4 \u2714</li>",
+        "<li>4 &#10004;</li>",
+        '<span style="display: none">B</span>',
+        "<span hidden>the answer is B</span>",
+        '<div class="answer">B</div>',
+    ],
+)
+def test_answer_markers_are_found(front: str) -> None:
+    assert answer_markers(f'<div class="examdeck mcq front"><ol>{front}</ol></div>')
+
+
+def test_a_clean_front_has_no_answer_marker() -> None:
+    front = ('<style>.examdeck.back li.correct { color: green } .examdeck .answer { }</style>'
+             '<div class="examdeck mcq front"><div class="question">Pick one, right now.</div>'
+             '<ol type="A"><li class="choice">1</li><li class="choice">2</li></ol><img class="figure" src="a.png" alt=""></div>')
+    assert answer_markers(front) == []
+
 
 
 def _kind(kind: str):  # noqa: ANN202 - a pytest param

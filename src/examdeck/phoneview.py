@@ -177,17 +177,23 @@ window.MathJax = {{
 
 
 # What a front must not carry: the correct answer marked up (the back's styling hook, an
-# attribute, or the tick that the back shows).
+# attribute, the tick that the back shows), or text that is there but hidden.
 _MARKER = re.compile(
-    r"""class\s*=\s*["'][^"']*\b(?:correct|right|answer|solution)\b[^"']*["']"""
-    r"""|\bdata-(?:correct|answer|right)\b|\baria-(?:checked|selected)\s*=\s*["']true"""
-    r"""|[\u2713\u2714\u2705]|&#x?(?:10003|10004|2713|2714);""",
+    r"""class\s*=\s*["'][^"']*\b(?:correct|answer|solution)\b[^"']*["']"""
+    r"""|\bdata-(?:correct|answer|solution)\b|\baria-(?:checked|selected)\s*=\s*["']true"""
+    r"""|[\u2713\u2714\u2705]|&#x?(?:10003|10004|2713|2714);"""
+    r"""|<\w+\b[^>]*(?:\shidden\b|display\s*:\s*none|visibility\s*:\s*hidden)[^>]*>\s*[^<\s]""",
     re.IGNORECASE,
 )
 
 
 def answer_markers(front_html: str) -> list[str]:
-    """Where a front's HTML gives the answer away: each marker with some context, or []."""
+    """Where a front's HTML gives the answer away: each marker with some context, or [].
+
+    Looks for a class, ``data-`` or ARIA attribute naming the correct answer, a tick mark,
+    and text hidden with ``hidden``, ``display: none`` or ``visibility: hidden``; ``<style>``
+    blocks (the note type's CSS) are left out.
+    """
     without_style = re.sub(r"<style\b.*?</style>", "", front_html, flags=re.DOTALL | re.IGNORECASE)
     found = []
     for match in _MARKER.finditer(without_style):
