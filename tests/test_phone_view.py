@@ -115,6 +115,7 @@ def test_every_card_side_is_inspected_in_every_view(rendered: list[CardSide], in
     assert sorted({s.card_id for s in rendered}) == sorted(shipped)
     assert len(raw) == len(rendered) * len(VIEWS)
     assert {m["failed"] for m in raw} == {"typeset"}, "MathJax must have typeset every side"
+    assert {m["mathjax"] for m in raw} == {"3.2.2"}
     assert sum(len(m["formulas"]) for m in raw) > 100
 
 

@@ -205,7 +205,8 @@ def answer_markers(front_html: str) -> list[str]:
 # Runs in the page after MathJax: everything that is measured in the layout. Returns JSON.
 _MEASURE_JS = r"""
 (function () {
-  var out = {formulas: [], edge: [], scroll: null, figures: [], contrast: [], failed: window.examdeckMathJax};
+  var out = {formulas: [], edge: [], scroll: null, figures: [], contrast: [], failed: window.examdeckMathJax,
+             mathjax: window.MathJax && MathJax.version};
   var root = document.scrollingElement || document.documentElement;
   var screenRight = document.documentElement.clientWidth;
   if (root.scrollWidth > root.clientWidth + 1) out.scroll = {scrollWidth: root.scrollWidth, clientWidth: root.clientWidth};
