@@ -173,9 +173,9 @@ def test_previously_checked_formulas_start_no_mathjax(tmp_path, monkeypatch):
     cards = corpus(tmp_path, n=6)
     batches: list[int] = []
 
-    def fake_mathjax(node_path, runner, formulas, timeout):
+    def fake_mathjax(node_path, runner, formulas, timeout, measure=False):
         batches.append(len(formulas))
-        return [None] * len(formulas)
+        return [(None, 1.0)] * len(formulas)
 
     monkeypatch.setattr(mathcheck, "_runner_problem", lambda *args: None)
     monkeypatch.setattr(mathcheck.shutil, "which", lambda name: "/usr/bin/node")

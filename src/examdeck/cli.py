@@ -160,11 +160,12 @@ def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 @click.option("--include-nullified", is_flag=True, help="Also ship questions nullified in the exam (tagged status::nullified).")
 @click.option("--include-drafts", is_flag=True, help="Also ship draft cards (tagged status::draft).")
 @click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
+@click.option("--strict", is_flag=True, help="Fail, writing nothing, when a formula is too wide for a phone card.")
 @cache_options
 @click.pass_obj
 @handle_errors
 def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nullified: bool, include_drafts: bool,
-          no_math_check: bool, cache_dir: Path | None = None, no_cache: bool = False) -> None:
+          no_math_check: bool, strict: bool = False, cache_dir: Path | None = None, no_cache: bool = False) -> None:
     """Build one Anki package per deck under CARDS_DIR (default: cards).
 
     \b
@@ -179,7 +180,7 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
     from .pipeline import build as run_build
 
     options = BuildOptions(out_dir=out_dir, figures_dir=figures_dir, include_nullified=include_nullified,
-                           include_drafts=include_drafts, math_check=not no_math_check,
+                           include_drafts=include_drafts, math_check=not no_math_check, strict=strict,
                            cache_dir=resolve_cache_dir(cache_dir, no_cache, out_dir))
     built, warnings = run_build(cards_dir, options, progress=ui.step)
     for warning in warnings:
@@ -190,25 +191,32 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
 
 @main.command(short_help="Validate every card and formula.")
 @cards_dir_argument
-@click.option("--no-math-check", is_flag=True, help="Validate without typesetting formulas.")
+@click.option("--no-math-check", is_flag=True, help="Validate without typesetting formulas (nor measuring their width).")
+@click.option("--strict", is_flag=True, help="Make a formula too wide for a phone card an error (exit 1), not a warning.")
 @click.option("--previous", metavar="OLD",
               help="A previous release (.apkg, cards directory or git ref): fail if a card it had is gone without being "
                    "retired, or has another type (mcq, truefalse, open) under the same id.")
 @cache_options
 @click.pass_obj
 @handle_errors
-def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, cache_dir: Path | None = None,
-          no_cache: bool = False) -> None:
+def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, strict: bool = False,
+          cache_dir: Path | None = None, no_cache: bool = False) -> None:
     """Validate every card under CARDS_DIR without writing anything.
+
+    Every formula is typeset by Anki's MathJax and measured: a display formula
+    wider than a line of a 360 px phone card, or an inline one wider than half
+    a line, is reported as path:line: field: message (a warning; an error with
+    --strict). See "Formula widths" in docs/card-format.md.
 
     \b
     Example:
       examdeck check cards
+      examdeck check --strict                  # too-wide formulas fail the check
       examdeck check --previous v2025-spring   # a git tag of the last release
     """
     from .pipeline import check as run_check
 
-    report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step,
+    report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step, strict=strict,
                        cache_dir=None if no_cache else cache_dir or CHECK_CACHE_DIR)
     if previous:
         from .diff import diff_snapshots
@@ -223,6 +231,13 @@ def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, ca
             raise InvalidSources(problems)
     for warning in report.warnings:
         ui.warn(warning)
+    if report.notices and ui.verbosity >= 0:
+        ui.clear_status()
+        for notice in report.notices:
+            click.echo(str(notice), err=True)
+        count = len(report.notices)
+        ui.warn(f"{count} formula{'s are' if count != 1 else ' is'} too wide for a phone card (see above; "
+                "--strict makes this an error)")
     for checked in report.decks:
         formulas = sum(len(r.formulas) for r in checked.rendered.values())
         ui.info(f"{checked.deck.key}: {len(checked.deck.cards)} cards, {formulas} formulas: ok")
@@ -379,24 +394,44 @@ def figures(ui: Ui, names: tuple[str, ...], figures_dir: Path, force: bool) -> N
 @figures_dir_option
 @click.option("--active-only", is_flag=True, help="Leave out nullified, draft and retired cards.")
 @click.option("--no-math-check", is_flag=True, help="Skip checking formulas before writing the page.")
+@click.option("--report", is_flag=True,
+              help="Also load every side in headless Chromium (phone 360 px, desktop 1280 px, light and night), "
+                   "print what overflows and write it to <out>/report.json.")
 @click.pass_obj
 @handle_errors
-def preview(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, active_only: bool, no_math_check: bool) -> None:
+def preview(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, active_only: bool, no_math_check: bool,
+            report: bool = False) -> None:
     """Write a static HTML page of every card, front and back, as Anki shows them.
 
     Formulas are typeset by the same MathJax 3.2.2 as Anki, served from local
     files; a menu filters the cards by topic and a button switches to night mode.
+    phone.html shows every side as a 360 px phone, light and night, with what
+    overflows outlined in red. --report measures every side in headless Chromium
+    and lists what does not fit: formulas wider than their box, anything past
+    the right edge, sideways scrolling, figures shrunk below 1/3.5, bright
+    figures and low-contrast text at night, answer marks on a front.
 
     \b
     Example:
-      examdeck preview                   # -> build/preview/index.html
-      examdeck preview --out /tmp/review && xdg-open /tmp/review/index.html
+      examdeck preview                   # -> build/preview/index.html, phone.html
+      examdeck preview --out /tmp/review && xdg-open /tmp/review/phone.html
+      examdeck preview --report          # also build/preview/report.json
     """
-    from .preview import write_preview
+    from .preview import inspect_preview, write_preview
 
     page = write_preview(cards_dir, out_dir, figures_dir=figures_dir, include_all=not active_only,
                          math_check=not no_math_check, progress=ui.step)
-    ui.info(f"wrote {page}")
+    ui.info(f"wrote {page} and {page.with_name('phone.html')}")
+    if report:
+        result = inspect_preview(out_dir, progress=ui.step)
+        findings: list[dict[str, str]] = result["findings"]  # type: ignore[assignment]
+        for finding in findings:
+            ui.info(f"{finding['deck']}/{finding['card_id']} {finding['side']} [{finding['view']}] "
+                    f"{finding['kind']}: {finding['message']}")
+        summary: dict[str, dict[str, int]] = result["summary"]  # type: ignore[assignment]
+        counts = ", ".join(f"{kind} {n['cards']} cards" for kind, n in summary.items() if n["findings"])
+        ui.info(f"{result['sides']} sides in {len(result['views'])} views: "  # type: ignore[arg-type]
+                f"{counts or 'everything fits'}; wrote {Path(out_dir) / 'report.json'}")
 
 
 @main.command(short_help="Compare two releases of a deck.")

@@ -398,6 +398,30 @@ CSS = """\
   background: var(--panel); font-size: 0.9em; }
 .examdeck hr#answer { border: none; border-top: 1px solid var(--muted); margin: 1em 0; }
 @media (max-width: 480px) { .card { font-size: 17px; } .examdeck { padding: 0 0.2em; } }
+""" + """\
+/* -- night-mode contrast and overflow safety (issue #16; tests/test_phone_view.py checks them) -- */
+/* Night: text and panels at >= 4.5:1 (WCAG AA). The card paints its own background over the one
+   Anki's reviewer (--canvas) or AnkiDroid (black) gives the body, so the colours are known. */
+.card.nightMode, .card.night_mode { background-color: var(--bg); color: var(--fg); }
+.card.nightMode .examdeck, .card.night_mode .examdeck, .nightMode .card .examdeck { color: var(--fg); }
+.card.nightMode .examdeck a, .card.night_mode .examdeck a, .nightMode .card .examdeck a { color: var(--accent); }
+.card.nightMode .examdeck .explanation, .card.night_mode .examdeck .explanation,
+.card.nightMode .examdeck pre, .card.night_mode .examdeck pre,
+.card.nightMode .examdeck code, .card.night_mode .examdeck code { color: var(--fg); background: var(--panel); }
+/* Nothing wider than the card: long words wrap, media shrink, tables and code scroll in their own box. */
+.examdeck { overflow-wrap: break-word; }
+.examdeck img, .examdeck svg, .examdeck video { max-width: 100%; height: auto; }
+.examdeck table { display: block; max-width: 100%; overflow-x: auto; }
+.examdeck pre { max-width: 100%; overflow-x: auto; }
+/* A display formula wider than the card scrolls in its box: a shadow shows on the side where
+   more of it is hidden (covers that scroll with the formula hide the shadow at either end). */
+.examdeck mjx-container[display="true"] { --examdeck-surface: var(--bg);
+  background: linear-gradient(to right, var(--examdeck-surface) 40%, transparent) left / 1.5em 100% no-repeat local,
+    linear-gradient(to left, var(--examdeck-surface) 40%, transparent) right / 1.5em 100% no-repeat local,
+    radial-gradient(farthest-side at 0 50%, rgba(128, 128, 128, 0.6), transparent) left / 0.6em 100% no-repeat scroll,
+    radial-gradient(farthest-side at 100% 50%, rgba(128, 128, 128, 0.6), transparent) right / 0.6em 100% no-repeat scroll; }
+.examdeck .explanation mjx-container[display="true"] { --examdeck-surface: var(--panel); }
+.examdeck.back .choices li.correct mjx-container[display="true"] { --examdeck-surface: var(--ok-bg); }
 """
 
 def _correct_choice_selectors(suffix: str = "", count: int = MAX_CHOICES) -> str:
