@@ -37,7 +37,6 @@ PENDING = {
     "scroll": "q35-q38 scroll sideways until the CS-433 rewrite (issue #16, content)",
     "figure-scale": "phone layouts of the figures (issue #16, fig)",
     "figure-light": "dark variants of the figures (issue #16, fig)",
-    "answer-marker": "the mcq front still carries class=\"correct\" (issue #17, mcq)",
 }
 
 

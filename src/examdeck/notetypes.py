@@ -367,7 +367,7 @@ SPECS: dict[str, NoteTypeSpec] = {
 CSS = """\
 .card {
   --fg: #1d1d1f; --muted: #5f6368; --bg: #ffffff; --panel: #f3f4f6;
-  --accent: #1f5fbf; --ok: #1a7f37; --ok-bg: #e6f4ea; --bad: #b42318;
+  --accent: #1f5fbf; --ok: #187533; --ok-bg: #e6f4ea; --bad: #b42318;
   font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   font-size: 19px; line-height: 1.5; color: var(--fg); background: var(--bg);
   text-align: left;
