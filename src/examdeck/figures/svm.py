@@ -89,7 +89,8 @@ def plot_svm_support_vectors(data: dict[str, Any], canvas: Canvas) -> Figure:
         member = points[labels == label]
         ax.plot(member[:, 0], member[:, 1], marker, color=color, markersize=9 if canvas.phone else 10, label=name)
     ax.plot(points[on_margin, 0], points[on_margin, 1], "o", markersize=18 if canvas.phone else 22,
-            markerfacecolor="none", markeredgecolor=c.ink, markeredgewidth=2, label="on the margin" if canvas.phone else f"on the margin: {len(on_margin)}")
+            markerfacecolor="none", markeredgecolor=c.ink, markeredgewidth=2,
+            label="on the margin" if canvas.phone else f"on the margin: {len(on_margin)}")
     ax.set_xlim(-3.6, 3.6)
     ax.set_ylim(-3.2, 3.2)
     ax.set_aspect("equal")
