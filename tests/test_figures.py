@@ -299,6 +299,30 @@ def test_committed_figure_is_current(name: str, drawn: dict[str, figures.DrawnFi
             assert path.read_bytes() == drawn[name].images[variant], (variant, hint)
 
 
+# The data of every figure, computed as draw() does, in a process told to use other kernels.
+OTHER_KERNELS = (
+    "import importlib, json, examdeck.figures as f\n"
+    "print(json.dumps({n: f.rounded(getattr(importlib.import_module(s.module), s.data)(**s.parameters))"
+    " for n, s in f.FIGURES.items()}))\n"
+)
+
+
+def test_sidecars_hold_on_other_blas_and_simd_kernels() -> None:
+    """The CPU picks OpenBLAS's kernel and numpy's SIMD loops (np.exp, np.tanh): forcing others
+    changes the last digits of the EM and logistic-regression iterates, not the committed data."""
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Prescott"}
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__  # private: only to pick what to turn off
+    except ImportError:  # pragma: no cover - other numpy
+        __cpu_dispatch__ = []
+    disable = [feature for feature in ("AVX512_SPR", "AVX512_ICL", "X86_V4", "X86_V3") if feature in __cpu_dispatch__]
+    if disable:
+        env["NPY_DISABLE_CPU_FEATURES"] = " ".join(disable)
+    out = subprocess.run([sys.executable, "-c", OTHER_KERNELS], capture_output=True, text=True, env=env, check=True).stdout
+    for name, data in json.loads(out).items():
+        _assert_close(figures.read_sidecar(REPO / "figures" / f"{name}.json")["data"], data, name)
+
+
 def test_committed_figures_are_drawn_with_the_pinned_matplotlib() -> None:
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     assert f'"matplotlib=={figures.MATPLOTLIB}"' in pyproject.split("figures = [", 1)[1].split("]", 1)[0]
@@ -406,6 +430,23 @@ def test_ensure_figure_writes_the_real_drawing(
     kept = figures.ensure_figure("svm-support-vectors", tmp_path)
     assert {v: p.read_bytes() for v, p in kept.images.items()} == drawn["svm-support-vectors"].images
     assert kept.sidecar.read_bytes() == figures.sidecar_bytes(drawn["svm-support-vectors"])
+
+
+def test_cli_figures_force_warns_under_another_matplotlib(
+    tmp_path: Path, draw_calls: list[str], other_versions: None
+) -> None:
+    from click.testing import CliRunner
+
+    from examdeck.cli import main
+
+    out = str(tmp_path / "figs")
+    first = CliRunner().invoke(main, ["figures", "gelu-relu", "--out", out])
+    assert first.exit_code == 0 and "matplotlib 3.10.0 is installed" in first.output
+    again = CliRunner().invoke(main, ["figures", "gelu-relu", "--out", out])
+    assert again.exit_code == 0 and "matplotlib" not in again.output and draw_calls == ["gelu-relu"]
+    forced = CliRunner().invoke(main, ["figures", "gelu-relu", "--out", out, "--force"])
+    assert forced.exit_code == 0 and draw_calls == ["gelu-relu", "gelu-relu"]
+    assert f"drawn with matplotlib=={figures.MATPLOTLIB}" in forced.output and "pip install -e '.[figures]'" in forced.output
 
 
 # --- the build: committed figures are the release input -----------------------------------
