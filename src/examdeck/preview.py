@@ -9,7 +9,7 @@ so an instructor can open ``index.html`` straight from disk.
 Layout of ``out_dir``::
 
     index.html
-    media/examdeck-<figure>-<hash>.png      the figures, named as in the .apkg
+    media/examdeck-<figure>-<variant>-<hash>.png  the figures (every variant), named as in the .apkg
     mathjax/tex-chtml-full.js               Anki's MathJax component
     mathjax/output/chtml/fonts/woff-v2/     the fonts it loads at runtime
 """
