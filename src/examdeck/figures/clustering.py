@@ -87,7 +87,7 @@ def gmm_datasets(*, seed: int) -> dict[str, Any]:
 
 
 def plot_gmm_datasets(data: dict[str, Any], canvas: Canvas) -> Figure:
-    """A 2 x 2 grid; on a phone without tick labels (the shapes are what matters)."""
+    """A 2 x 2 grid of the datasets, each cluster's mean marked with +."""
     c = canvas.colors
     fig = canvas.figure(desktop_height=6.3, phone_height=3.6)
     axes = fig.subplots(2, 2)
@@ -102,6 +102,7 @@ def plot_gmm_datasets(data: dict[str, Any], canvas: Canvas) -> Figure:
                     markeredgewidth=2.5 if canvas.phone else 3.5)
         ax.set_title(key if canvas.phone else f"Dataset {key}", fontsize=16, fontweight="bold")
         ax.set_aspect("equal", adjustable="datalim")
-        if canvas.phone:
-            ax.tick_params(labelbottom=False, labelleft=False, length=0)
+        # No tick labels: the clusters' shapes and positions are what matters, and fixed-aspect
+        # panels with labels at their edges do not lay out alike in every matplotlib.
+        ax.tick_params(labelbottom=False, labelleft=False, length=0)
     return fig
