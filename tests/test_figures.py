@@ -7,12 +7,14 @@ Every figure is drawn once per module (the ``drawn`` fixture) to keep the suite 
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib.metadata
 import io
 import json
 import math
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -848,3 +850,60 @@ def test_forward_diffusion_approaches_standard_normal(sidecar: dict[str, Any]) -
         assert abar == pytest.approx(alpha ** (2 * snapshot["t"]))
         assert snapshot["mean"] == pytest.approx(math.sqrt(abar) * first["mean"], abs=0.03)
         assert snapshot["var"] == pytest.approx(abar * first["var"] + 1 - abar, abs=0.05)
+
+
+# --- in the browser: the note type's CSS shows the variant for the screen and the theme -----
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENS = {"phone-light": (360, False), "phone-dark": (360, True), "desktop-light": (1280, False),
+           "desktop-dark": (1280, True)}
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_css_shows_one_variant_per_screen_and_theme(tmp_path: Path) -> None:
+    from examdeck.assemble import link_figures
+    from examdeck.notetypes import CSS
+    from examdeck.render import figure_html
+
+    names = {}
+    for variant in figures.VARIANTS:
+        shutil.copyfile(REPO / "figures" / f"svm-support-vectors.{variant}.png", tmp_path / f"{variant}.png")
+        names["svm-support-vectors", variant] = f"{variant}.png"
+    # In the question and in the explanation panel (the narrowest place a figure is shown).
+    fields = link_figures({"Figure": figure_html("svm-support-vectors"),
+                           "Explanation": "<p>" + figure_html("svm-support-vectors", "SVM", inline=True) + "</p>"},
+                          ["svm-support-vectors"], names)
+    for screen, (_, night) in SCREENS.items():
+        body = "card nightMode night_mode" if night else "card"
+        (tmp_path / f"{screen}.html").write_text(
+            f'<!doctype html><html><head><meta charset="utf-8"><style>body {{ margin: 20px; }}\n{CSS}</style></head>'
+            f'<body class="{body}"><div class="examdeck open back"><div class="figure-box">{fields["Figure"]}</div>'
+            f'<div class="explanation">{fields["Explanation"]}</div></div></body></html>', encoding="utf-8")
+    # Chromium's window is at least 500 px wide: a phone is an iframe 360 px wide.
+    frames = "".join(f'<iframe id="{s}" src="{s}.html" width="{w}" height="3000"></iframe>' for s, (w, _) in SCREENS.items())
+    script = (
+        "addEventListener('load', () => { const out = {};"
+        " for (const f of document.querySelectorAll('iframe')) { out[f.id] = [...f.contentDocument.querySelectorAll('img')]"
+        " .filter(i => getComputedStyle(i).display !== 'none')"
+        " .map(i => [i.className, i.getBoundingClientRect().width, i.naturalWidth, i.complete]); }"
+        " document.body.dataset.shown = JSON.stringify(out); });"
+    )
+    (tmp_path / "index.html").write_text(f"<!doctype html><html><body>{frames}<script>{script}</script></body></html>")
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--allow-file-access-from-files", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+               "--window-size=1400,1000", "--dump-dom", (tmp_path / "index.html").as_uri()]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=180, check=True).stdout
+    shown = json.loads(html.unescape(re.search(r'data-shown="([^"]*)"', dom).group(1)))  # type: ignore[union-attr]
+    for screen, images in shown.items():
+        layout, theme = screen.split("-")
+        # Exactly one variant of each figure is shown, the screen's, loaded...
+        assert [cls for cls, *_ in images] == [f"figure fig-{layout} fig-{theme}"] * 2, screen
+        for _, width, natural, complete in images:
+            assert complete and natural == {"phone": 640, "desktop": 1400}[layout], screen
+            # ...at no less than 1/3.5 of its pixel width, so its 14 pt text is at least 17 px on a phone.
+            assert natural <= 3.5 * width, (screen, width)
+            if layout == "phone":
+                from examdeck.figures import style
+
+                assert 14 * style.DPI / 72 * width / natural >= style.PHONE_BODY_PX, (screen, width)
