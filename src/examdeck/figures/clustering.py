@@ -87,20 +87,20 @@ def gmm_datasets(*, seed: int) -> dict[str, Any]:
 
 
 def plot_gmm_datasets(data: dict[str, Any], canvas: Canvas) -> Figure:
-    """A 2 x 2 grid of the datasets, each cluster's mean marked with +."""
+    """The four datasets, each cluster's mean marked with +."""
     c = canvas.colors
-    fig = canvas.figure(desktop_height=6.3, phone_height=3.6)
-    axes = fig.subplots(2, 2)
+    # Four in a row on a desktop (the question side then fits a laptop screen), 2 x 2 on a phone.
+    fig = canvas.figure(desktop_height=2.3, phone_height=3.6)
+    axes = fig.subplots(2, 2) if canvas.phone else fig.subplots(1, 4)
     for ax, (key, dataset) in zip(axes.flat, data["datasets"].items()):
         points = np.array(dataset["points"])
         labels = np.array(dataset["labels"])
         for k, center in enumerate(dataset["centers"]):
             member = points[labels == k]
-            ax.plot(member[:, 0], member[:, 1], style.MARKERS[k], color=c.cycle[k],
-                    markersize=3.5 if canvas.phone else 6, alpha=0.9, markeredgewidth=0)
-            ax.plot(*center, "+", color=c.ink, markersize=14 if canvas.phone else 22,
-                    markeredgewidth=2.5 if canvas.phone else 3.5)
-        ax.set_title(key if canvas.phone else f"Dataset {key}", fontsize=16, fontweight="bold")
+            ax.plot(member[:, 0], member[:, 1], style.MARKERS[k], color=c.cycle[k], markersize=3.5, alpha=0.9,
+                    markeredgewidth=0)
+            ax.plot(*center, "+", color=c.ink, markersize=14, markeredgewidth=2.5)
+        ax.set_title(key, fontsize=16, fontweight="bold")
         ax.set_aspect("equal", adjustable="datalim")
         # No tick labels: the clusters' shapes and positions are what matters, and fixed-aspect
         # panels with labels at their edges do not lay out alike in every matplotlib.
