@@ -135,9 +135,16 @@ PUBLISHED = {f"q{n:02d}": "mcq" for n in range(1, 13)} | {f"q{n}": "truefalse" f
 }
 Q41_STEPS = {"q41-score-identity", "q41-cross-term", "q41-complete-square"}
 
-# A phone card shows about 320 px of content at 17 px: 18.5 em for a display formula, and an
-# inline formula should take at most about half of it.
-DISPLAY_MAX_EM, INLINE_MAX_EM = 18.5, 9.0
+# How wide a formula may be on a 360 px phone card, as Anki shows it there: a line of text is
+# 360 - 2 * 20 (reviewer margin) - 2 * 0.2 * 17 (card padding) = 313.2 px, less the explanation
+# panel's or the choices list's padding. MathJax scales its math to the text's x-height (about
+# 0.53 em on phones, against 0.442 em in the TeX fonts): 1 em of MathJax is 1.2 * 17 px. A
+# display formula must fit the line; an inline one, which MathJax never breaks, half of it, unless
+# it is a whole choice by itself. (The first estimate, 18.5 em and 9 em, ignored the 1.2
+# scale; Chromium shows 1 em of MathJax at 20 px there.)
+LINE_PX = 313.2
+FIELD_LINE_PX = {"Question": LINE_PX, "Answer": LINE_PX, "Explanation": LINE_PX - 1.6 * 17, "Choices": LINE_PX - 2.8 * 17}
+MATH_PX_PER_EM = 1.2 * 17
 # MathJax's SVG output gives widths in ex of its TeX font, whose x-height is 0.442 em.
 TEX_X_HEIGHT_EM = 0.442
 SIDE_MAX_CHARS = 1600
@@ -176,7 +183,8 @@ def _widths_em(items: list[dict]) -> list[float]:
     node = shutil.which("node")
     if node is None or not (runner / "node_modules" / "mathjax-full").is_dir():
         pytest.skip("Node.js and mathjax/node_modules are needed to measure formulas")
-    done = subprocess.run([node, "-e", WIDTH_JS, str(runner)], input=json.dumps(items), capture_output=True,
+    formulas = [{"tex": it["tex"], "display": it["display"]} for it in items]
+    done = subprocess.run([node, "-e", WIDTH_JS, str(runner)], input=json.dumps(formulas), capture_output=True,
                           text=True, check=True, timeout=300)
     return [ex * TEX_X_HEIGHT_EM for ex in json.loads(done.stdout)]
 
@@ -188,14 +196,18 @@ def test_the_width_measure_is_in_em():
 def test_every_formula_fits_a_phone_card(imported):
     items = []
     for note in notes(imported["all"]):
-        for field in note.keys():
+        mcq = "type::mcq" in note.tags
+        for field, room in FIELD_LINE_PX.items():
+            if field not in note.keys() or (mcq and field == "Answer"):
+                continue  # the correct choice again, after its letter: judged as a choice
             for m in re.finditer(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", note[field], re.DOTALL):
                 display = m.group(2) is not None
+                alone = field == "Choices" and re.search(r"<li[^>]*>\s*$", note[field][:m.start()]) is not None
                 items.append({"tex": unescape(m.group(2) if display else m.group(1)), "display": display,
-                              "where": f"{note['Id']} {field}"})
+                              "room": room if display or alone else room / 2, "where": f"{note['Id']} {field}"})
     assert len(items) > 900
-    too_wide = [(it["where"], round(w, 2), it["tex"][:60]) for it, w in zip(items, _widths_em(items), strict=True)
-                if w > (DISPLAY_MAX_EM if it["display"] else INLINE_MAX_EM)]
+    too_wide = [(it["where"], round(w * MATH_PX_PER_EM), round(it["room"]), it["tex"][:60])
+                for it, w in zip(items, _widths_em(items), strict=True) if w * MATH_PX_PER_EM > it["room"]]
     assert too_wide == []
 
 
