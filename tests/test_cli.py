@@ -35,7 +35,7 @@ def test_list_json_is_machine_readable():
     topics = {t["slug"]: t for t in data["topics"]}
     assert {"slug", "title", "count", "by_type"} <= set(topics["gmm-em"])
     assert topics["kmeans"]["count"] >= 2
-    assert data["types"] == {"mcq": 12, "truefalse": 20, "open": 14}
+    assert data["types"] == {"mcq": 12, "truefalse": 20, "open": 17}  # q41 is four cards (issue 16)
     assert data["statuses"]["nullified"] == 2
 
 
@@ -65,7 +65,7 @@ def test_export_subset_then_full_deck_gives_no_duplicates_and_keeps_reviews(tmp_
     assert result.exit_code == 0, result.output
     import_package(collection, full / "cs433-2024.apkg")
     ids = [collection.get_note(n)["Id"] for n in collection.find_notes("")]
-    assert len(ids) == len(set(ids)) == 44  # 46 cards, the two nullified ones left out
+    assert len(ids) == len(set(ids)) == 47  # 49 cards, the two nullified ones left out
     assert {i: n for i, n in zip(ids, collection.find_notes("")) if i in subset_notes} == subset_notes
     assert collection.db.scalar("select count() from revlog") == reviews
     assert {c: (collection.get_card(c).due, collection.get_card(c).ivl) for c in scheduling} == scheduling

@@ -29,15 +29,6 @@ pytestmark = [
     pytest.mark.skipif(not MATHJAX_SCRIPT.is_file(), reason="MathJax is not installed: run `npm ci --prefix mathjax`"),
 ]
 
-# Kinds that fail on this branch only because other parts of issue #16 are still pending.
-# Remove each marker once that work is merged.
-PENDING = {
-    "formula": "cards/cs433-2024 is being rewritten so that formulas fit (issue #16, content)",
-    "edge": "formulas past the right edge: the CS-433 rewrite (issue #16, content)",
-    "scroll": "q35-q38 scroll sideways until the CS-433 rewrite (issue #16, content)",
-}
-
-
 @pytest.mark.parametrize(
     "front",
     [
@@ -62,11 +53,6 @@ def test_a_clean_front_has_no_answer_marker() -> None:
              '<ol type="A"><li class="choice">1</li><li class="choice">2</li></ol><img class="figure" src="a.png" alt=""></div>')
     assert answer_markers(front) == []
 
-
-
-def _kind(kind: str):  # noqa: ANN202 - a pytest param
-    marks = [pytest.mark.xfail(strict=False, reason=PENDING[kind])] if kind in PENDING else []
-    return pytest.param(kind, marks=marks, id=kind)
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +102,7 @@ def test_every_card_side_is_inspected_in_every_view(rendered: list[CardSide], in
     assert sum(len(m["formulas"]) for m in raw) > 100
 
 
-@pytest.mark.parametrize("kind", [_kind(k) for k in
-                                  ("formula", "edge", "scroll", "figure-scale", "figure-light", "contrast", "answer-marker")])
+@pytest.mark.parametrize("kind", ["formula", "edge", "scroll", "figure-scale", "figure-light", "contrast", "answer-marker"])
 def test_nothing_of_this_kind_is_wrong(kind: str, inspected) -> None:
     """formula: no formula wider than its box; edge: nothing past the right edge; scroll: no sideways
     page scroll; figure-scale: figures shown at >= 1/3.5 of their pixel width (device px);
