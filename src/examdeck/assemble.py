@@ -17,9 +17,10 @@ from typing import NamedTuple
 import genanki
 
 from .collection import guid_for
+from .fastmd import escape_html
 from .model import Card, Deck, NoteHead, NoteRow, TextField
 from .notetypes import SPECS, genanki_model, stable_id
-from .render import FIGURE_SCHEME, RenderedCard, render_text
+from .render import FIGURE_SCHEME, IMAGE_SCHEME, RenderedCard, render_text
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,12 @@ def note_row(
         for figure in rendered.figures:
             for key, value in fields.items():
                 fields[key] = value.replace(f'src="{FIGURE_SCHEME}{figure}"', f'src="{media[figure].name}"')
+    if rendered.images:
+        fields = dict(fields)
+        for path in dict.fromkeys(image.path for image in rendered.images):
+            reference = f'src="{escape_html(IMAGE_SCHEME + path)}"'
+            for key, value in fields.items():
+                fields[key] = value.replace(reference, f'src="{media[IMAGE_SCHEME + path].name}"')
     guid, tags, ords = head or note_head(deck.key, card, rendered)
     values = tuple([fields[name] for name in SPECS[card.type].fields])
     return NoteRow(guid, genanki_model(card.type).model_id, tags, values, card.id, ords)
@@ -132,6 +139,7 @@ def assemble(
     the ``note_head`` of cards by id, where known (the build cache keeps them)."""
     heads = heads or {}
     media = {name: MediaFile(media_name(name, path), path) for name, path in sorted(figure_files.items())}
+    media.update(user_images(deck, cards, rendered))
     title = deck_title or deck.title
     parent = genanki.Deck(stable_id("examdeck-deck", deck.key), title, _deck_description(description or deck.description))
     subdecks: dict[str, genanki.Deck] = {}
@@ -146,6 +154,19 @@ def assemble(
     ordered = [DeckNotes(parent, ())]
     ordered += [DeckNotes(subdecks[t.slug], tuple(notes[t.slug])) for t in deck.topics if t.slug in subdecks]
     return AssembledDeck(deck.key, tuple(ordered), tuple(media.values()), len(cards))
+
+
+def user_images(deck: Deck, cards: Sequence[Card], rendered: Mapping[str, RenderedCard]) -> dict[str, MediaFile]:
+    """The media files of the deck folder's images that `cards` show, keyed `examdeck-image:PATH`:
+    named by a hash of their bytes (``images.media_name``), so the same file ships once."""
+    from . import images
+
+    paths = sorted({image.path for card in cards for image in rendered[card.id].images})
+    found = {}
+    for path in paths:
+        file = images.resolve(Path(deck.path), path)
+        found[IMAGE_SCHEME + path] = MediaFile(images.media_name(file), file)
+    return found
 
 
 def _deck_description(markdown: str) -> str:

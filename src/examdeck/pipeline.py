@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from . import figures as figure_registry
 from .errors import InvalidSources, Problem, UsageError
 from .model import Card, Deck
-from .render import RenderedCard, render_card
+from .render import FormulaRef, RenderedCard, render_card
 from .sources import find_deck_dirs
 
 if TYPE_CHECKING:
@@ -352,6 +352,10 @@ def _render_problems(checked: CheckedDeck) -> list[Problem]:
     for card in checked.deck.cards:
         rendered = checked.rendered[card.id]
         problems += [Problem(card.path, p.line, p.field, p.message) for p in rendered.problems]
+        if rendered.images:  # the deck folder's images: read on every check, never cached
+            from .images import image_problems
+
+            problems += image_problems(Path(checked.deck.path), card.path, rendered.images)
         for name in rendered.figures:
             if name not in known and name != card.figure:
                 problems.append(Problem(card.path, card.line, "figure", f"unknown figure {name!r} in the text"))
@@ -389,5 +393,12 @@ def _check_math(checked: Sequence[CheckedDeck], *, cache: BuildCache | None = No
     problems = []
     for (card, formula), error in zip(located, errors):
         messages = ([error] if error else []) + lint_formula(formula.tex)
-        problems += [Problem(card.path, formula.line, formula.field, m) for m in messages]
+        problems += [Problem(card.path, formula.line, formula.field, f"formula {_formula_name(formula)}: {m}") for m in messages]
     return problems, warnings
+
+
+def _formula_name(formula: FormulaRef) -> str:
+    """A formula as written, shortened, to say which one of a line a message is about."""
+    tex = " ".join(formula.tex.split())
+    tex = tex if len(tex) <= 50 else tex[:49] + "…"
+    return f"$${tex}$$" if formula.display else f"${tex}$"
