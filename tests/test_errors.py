@@ -47,7 +47,7 @@ def lines_of(result) -> list[str]:
 @pytest.mark.parametrize(
     ("cards_yaml", "line", "field", "message"),
     [
-        ("cards:\n  - id: x\n    type: [unclosed\n", 4, "", "invalid YAML"),
+        ("cards:\n  - id: x\n    type: [unclosed\n", 3, "", "invalid YAML: the [ ... ] opened on this line is not closed"),
         ("cards:\n" + GOOD_CARD + "    colour: red\n", 7, "colour", "unknown key"),
         ("cards:\n  - id: x\n    type: open\n    topics: [losses]\n    answer: y\n", 2, "question", "missing required field"),
         ("cards:\n" + GOOD_CARD + GOOD_CARD, 7, "id", "duplicate id 'ok'"),
@@ -63,7 +63,7 @@ def lines_of(result) -> list[str]:
         ),
         ("cards:\n" + GOOD_CARD.replace("[losses]", "[losses, gmm]"), 4, "topics", "unknown topic 'gmm'"),
         ("cards:\n" + GOOD_CARD.replace("truefalse", "essay"), 3, "type", "unknown type 'essay'"),
-        ("cards:\n" + GOOD_CARD.replace("Fine.", "|\n      Costs $x + y\n      more"), 6, "question", "unbalanced $"),
+        ("cards:\n" + GOOD_CARD.replace("Fine.", "|\n      Costs $x + y\n      more"), 6, "question", "$x + y opens a formula that is not closed"),
         ("cards:\n" + GOOD_CARD + "    figure: no-such-figure\n", 7, "figure", "unknown figure 'no-such-figure'"),
         ("cards:\n" + GOOD_CARD.replace("answer: true", "answer: maybe"), 6, "answer", "answer: true"),
         ("cards: {id: x}\n", 1, "cards", "must be a list"),

@@ -84,8 +84,8 @@ def render_simple(text: str) -> str | None:
             i = end + 1
             continue
         if line[0] == "\ue001":
-            # A display block interrupts a paragraph, as in markdown-it (see render._math_block).
-            if previous == "list" or not _BLOCK_LINE.fullmatch(line):
+            # A display block starts a block; after text lines it belongs to their paragraph.
+            if previous not in ("blank", "closed") or not _BLOCK_LINE.fullmatch(line):
                 return None
             out.append(f'<div class="math-display">{line}</div>\n')
             previous = "closed"
@@ -110,11 +110,11 @@ def render_simple(text: str) -> str | None:
             previous = "list"
             i += 1
             continue
-        # A paragraph: this line and the following ones up to a blank line or a display block.
+        # A paragraph: this line and the following ones up to a blank line.
         if previous not in ("blank", "closed") or not _safe_line_start(line):
             return None
         end = i + 1
-        while end < n and lines[end] and lines[end][0] != "\ue001":
+        while end < n and lines[end]:
             following = lines[end]
             if following[-1] == " " or not _safe_line_start(following):
                 return None

@@ -119,9 +119,9 @@ def _markdown() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
-    # A display formula alone on its lines (its placeholder, see mathspans) is a block that may
-    # interrupt a paragraph, a quote or a list, as `$$` blocks do in Pandoc and dollarmath.
-    md.block.ruler.before("fence", "examdeck_math_block", _math_block, {"alt": ["paragraph", "reference", "blockquote", "list"]})
+    # A display formula alone on its lines (its placeholder, see mathspans) that starts a block is
+    # a block; one that follows text lines without a blank line is typeset in that paragraph.
+    md.block.ruler.before("fence", "examdeck_math_block", _math_block)
     md.add_render_rule("examdeck_math_block", _render_math_block)
     md.add_render_rule("image", _render_image)
     # Before text_join, escaped characters are still separate tokens: `\![a](b)` is not an image left as text.
