@@ -31,12 +31,12 @@ from typing import NamedTuple
 
 from .fastmd import escape_html
 
-__all__ = ["BLOCK", "INLINE", "Lifted", "MathSpan", "lift_math", "restore_math"]
+__all__ = ["BLOCK", "INLINE", "PLACEHOLDER", "Lifted", "MathSpan", "decode", "lift_math", "restore_math"]
 
 INLINE, BLOCK, END = "\ue000", "\ue001", "\ue002"
 _DIGIT0 = 0xE010
 RESERVED = re.compile("[\ue000-\ue01f]")
-_PLACEHOLDER = re.compile("[\ue000\ue001]([\ue010-\ue019]+)\ue002")
+PLACEHOLDER = re.compile("[\ue000\ue001]([\ue010-\ue019]+)\ue002")
 # In rendered HTML: a code element or a tag (attributes: an image's alt text), where a formula is
 # shown as written, or a placeholder in text, where it is typeset.
 _HTML_PART = re.compile("(<code[^>]*>.*?</code>|<[^>]*>)|[\ue000\ue001]([\ue010-\ue019]+)\ue002", re.DOTALL)
@@ -351,15 +351,15 @@ def restore_math(html: str, spans: tuple[MathSpan, ...]) -> tuple[str, list[bool
     fate: list[bool | None] = [None] * len(spans)
 
     def as_written(match: re.Match[str]) -> str:
-        index = _decode(match.group(1))
+        index = decode(match.group(1))
         fate[index] = False if fate[index] is None else fate[index]
         return escape_html(spans[index].source)
 
     def replace(match: re.Match[str]) -> str:
         if match.group(1) is not None:
             part = match.group(1)
-            return _PLACEHOLDER.sub(as_written, part) if ("\ue000" in part or "\ue001" in part) else part
-        index = _decode(match.group(2))
+            return PLACEHOLDER.sub(as_written, part) if ("\ue000" in part or "\ue001" in part) else part
+        index = decode(match.group(2))
         span = spans[index]
         fate[index] = True
         tex = escape_html(span.tex)
@@ -368,5 +368,5 @@ def restore_math(html: str, spans: tuple[MathSpan, ...]) -> tuple[str, list[bool
     return _HTML_PART.sub(replace, html), fate
 
 
-def _decode(digits: str) -> int:
+def decode(digits: str) -> int:
     return int("".join(str(ord(c) - _DIGIT0) for c in digits))

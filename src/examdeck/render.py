@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 # cache, or fit the fast path, never imports it.
 from .fastmd import escape_html as escapeHtml
 from .fastmd import render_simple
-from .mathspans import Lifted, lift_math, restore_math
+from .mathspans import PLACEHOLDER, Lifted, decode, lift_math, restore_math
 from .model import Card, TextField
 
 if TYPE_CHECKING:
@@ -215,6 +215,9 @@ def _inspect_inline(children: list[Token], line: int, env: dict) -> None:
             line += 1
         elif child.type == "text":
             text.append(child.content)
+            if "\ue000" in child.content or "\ue001" in child.content:  # formulas: their lines count
+                spans = env["lifted"].spans
+                line += sum(spans[decode(m.group(1))].source.count("\n") for m in PLACEHOLDER.finditer(child.content))
         elif child.type == "image":
             text.append("\0")
             src = str(child.attrGet("src") or "")
