@@ -133,3 +133,45 @@ def test_formula_that_breaks_anki_is_flagged(tmp_path):
     result = CliRunner().invoke(main, ["check", "cards"])
     assert result.exit_code == 1
     assert "\\label" in result.output and "%" in result.output and "HTML" in result.output
+
+
+def test_a_key_indented_into_a_block_scalar_is_named_as_such(tmp_path):
+    cards_yaml = (
+        "cards:\n  - id: open1\n    type: open\n    topics: [losses]\n    question: |\n      Why is the loss convex?\n\n"
+        "      answer: it is a sum of convex terms\n"
+    )
+    result, path = run_check(tmp_path, cards_yaml)
+    assert result.exit_code == 1
+    assert (f"{path}:8: answer: 'answer:' is indented into the block scalar of 'question' (the text under "
+            "'question: |'), so YAML reads it as text: indent 'answer:' like 'question:'") in result.output
+
+
+def test_choices_are_named_by_letter(tmp_path):
+    cards_yaml = (
+        "cards:\n  - id: m\n    type: mcq\n    topics: [losses]\n    question: Q?\n    choices:\n"
+        "      - {text: a, correct: true}\n      - {text: b, correct: maybe}\n      - {text: 'costs $x + y', correct: false}\n"
+    )
+    result, path = run_check(tmp_path, cards_yaml)
+    assert f"{path}:8: choices[B].correct: must be true or false" in result.output
+
+
+def test_text_problems_of_a_choice_name_its_letter(tmp_path):
+    cards_yaml = (
+        "cards:\n  - id: m\n    type: mcq\n    topics: [losses]\n    question: Q?\n    choices:\n"
+        "      - {text: a, correct: true}\n      - {text: 'costs $x + y', correct: false}\n"
+    )
+    result, path = run_check(tmp_path, cards_yaml)
+    assert f"{path}:8: choices[B].text: $x + y opens a formula that is not closed" in result.output
+
+
+def test_double_quoted_backslashes_are_refused_before_mathjax_sees_them(tmp_path):
+    cards_yaml = "cards:\n" + GOOD_CARD.replace("Fine.", '"Is $\\\\frac{a}{b}$ a \\\\theta?"')
+    deck = tmp_path / "cards" / "bad"
+    deck.mkdir(parents=True)
+    (deck / "deck.yaml").write_text(DECK)
+    (deck / "cards.yaml").write_text(cards_yaml.replace("\\\\", "\\"))
+    result = CliRunner().invoke(main, ["check", "cards"])  # with the math check: no MathJax error may show
+    path = str(Path("cards") / "bad" / "cards.yaml")
+    assert result.exit_code == 1
+    assert f'{path}:5: question: the backslash was read as a YAML escape: in double quotes "\\frac" became a form feed' in result.output
+    assert "MathJax" not in result.output and "internal error" not in result.output

@@ -218,7 +218,7 @@ def yaml_message(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
                               "with the others")
     if "unknown escape character" in problem or "escape sequence" in problem:
         escape = problem.rsplit(" ", 1)[-1].strip("'")
-        return problem_line, f"in double quotes YAML reads a backslash as an escape, and \\{escape} is not one: {_QUOTE_ADVICE}"
+        return problem_line, f"the backslash was read as a YAML escape (in double quotes), and \\{escape} is not one: {_QUOTE_ADVICE}"
     if "cannot start any token" in problem:
         if "'\\t'" in problem:
             return problem_line, "a tab character: YAML indents with spaces only"
