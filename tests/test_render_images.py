@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import import_package
 
+from conftest import import_package
 from examdeck.cli import main
 from examdeck.errors import InvalidSources
 from examdeck.pipeline import BuildOptions, build

@@ -139,7 +139,8 @@ def problems_of(text: str) -> list[str]:
          'cards/x.yaml:5: choices[B].text: the backslash was read as a YAML escape: in double quotes "\\nu" became a line break'),
         ('cards:\n  - id: a\n    question: "$\\frac{1}{2}$"\n',
          'cards/x.yaml:3: question: the backslash was read as a YAML escape: in double quotes "\\frac" became a form feed'),
-        ('title: "\\Lambda"\n', 'cards/x.yaml:1: title: the backslash was read as a YAML escape: in double quotes "\\Lambda" became a line separator'),
+        ('title: "\\Lambda"\n',
+         'cards/x.yaml:1: title: the backslash was read as a YAML escape: in double quotes "\\Lambda" became a line separator'),
     ],
 )
 def test_a_yaml_escape_that_makes_a_control_character_is_located_and_explained(text, expected):
@@ -164,6 +165,8 @@ def test_intended_escapes_and_single_quotes_pass():
         ("cards:\n  - id: a\n\tquestion: x\n", 3, "a tab character: YAML indents with spaces only"),
         ('cards:\n  - id: a\n    question: "never closed\n    answer: b\n', 3, "never closed: add the closing quote"),
         ('cards:\n  - id: a\n    question: "$\\sum_i x_i$"\n', 3, "\\s is not one"),
+        ('cards:\n  - id: a\n    question: "$\\xi$"\n', 3, "\\xi is not one"),
+        ('cards:\n  - id: a\n    question: "Simplify \\(x\\)"\n', 3, "\\( is not one"),
         ("cards:\n  - id: a\n    topics: [a, b\n    answer: b\n", 3, "the [ ... ] opened on this line is not closed"),
         ("cards:\n  - id: a\n    question: *Why* this?\n", 3, "read as a YAML alias"),
         ("cards:\n  - id: a\n    question: `code` first\n", 3, "a value cannot start with `"),

@@ -37,9 +37,10 @@ INLINE, BLOCK, END = "\ue000", "\ue001", "\ue002"
 _DIGIT0 = 0xE010
 RESERVED = re.compile("[\ue000-\ue01f]")
 PLACEHOLDER = re.compile("[\ue000\ue001]([\ue010-\ue019]+)\ue002")
-# In rendered HTML: a code element or a tag (attributes: an image's alt text), where a formula is
-# shown as written, or a placeholder in text, where it is typeset.
-_HTML_PART = re.compile("(<code[^>]*>.*?</code>|<[^>]*>)|[\ue000\ue001]([\ue010-\ue019]+)\ue002", re.DOTALL)
+# In rendered HTML: a code element or a tag with text in attributes (an image's alt text, a link's
+# title: markdown-it writes no other), where a formula is shown as written, or a placeholder in
+# text, where it is typeset.
+_HTML_PART = re.compile("(<code[^>]*>.*?</code>|<(?:img|a) [^>]*>)|[\ue000\ue001]([\ue010-\ue019]+)\ue002", re.DOTALL)
 _NEXT = re.compile(r"[$`\\!]")
 _FENCE_OPEN = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(`{3,}|~{3,})(.*)$")
 _BLANK_LINE = re.compile(r"\n[ \t]*(?=\n|$)")
@@ -78,6 +79,10 @@ def _encode(index: int) -> str:
     return "".join(chr(_DIGIT0 + int(d)) for d in str(index))
 
 
+_INLINE_MARKS = tuple(INLINE + _encode(i) + END for i in range(64))
+_BLOCK_MARKS = tuple(BLOCK + _encode(i) + END for i in range(64))
+
+
 def _escaped(text: str, pos: int) -> bool:
     """An odd number of backslashes right before `pos`."""
     count = 0
@@ -110,6 +115,7 @@ class _Scanner:
         self.removed_lines = 0
         self.fences: list[tuple[int, int]] = []  # fenced code: [start, end) offsets
         self.barriers: list[int] = []  # offsets no formula crosses: blank lines, fences
+        self._line_at = (0, 0)  # (offset, its line): lines are counted from the last one asked
         self._find_blocks()
 
     def _find_blocks(self) -> None:
@@ -140,7 +146,13 @@ class _Scanner:
         self.barriers = sorted(barriers)
 
     def line(self, pos: int) -> int:
-        return self.text.count("\n", 0, pos)
+        at, line = self._line_at
+        if pos >= at:
+            line += self.text.count("\n", at, pos)
+        else:
+            line = self.text.count("\n", 0, pos)
+        self._line_at = (pos, line)
+        return line
 
     def limit(self, pos: int) -> int:
         """Where the paragraph holding `pos` ends: no formula crosses it."""
@@ -148,6 +160,8 @@ class _Scanner:
         return self.barriers[index] if index < len(self.barriers) else len(self.text)
 
     def fence_end(self, pos: int) -> int | None:
+        if not self.fences:
+            return None
         for start, end in self.fences:
             if start <= pos < end:
                 return end
@@ -190,7 +204,9 @@ class _Scanner:
         text = self.text
         line = self.line(start)
         self.pieces.append(text[self.copied:start])
-        self.pieces.append((BLOCK if block else INLINE) + _encode(len(self.spans)) + END)
+        index = len(self.spans)
+        marks = _BLOCK_MARKS if block else _INLINE_MARKS
+        self.pieces.append(marks[index] if index < 64 else (BLOCK if block else INLINE) + _encode(index) + END)
         self.spans.append(MathSpan(text[start:end], tex, display, line, block))
         newlines = text.count("\n", start, end)
         if newlines:
@@ -359,12 +375,17 @@ def restore_math(html: str, spans: tuple[MathSpan, ...]) -> tuple[str, list[bool
         if match.group(1) is not None:
             part = match.group(1)
             return PLACEHOLDER.sub(as_written, part) if ("\ue000" in part or "\ue001" in part) else part
-        index = decode(match.group(2))
+        return replace_typeset(match.group(2))
+
+    def replace_typeset(digits: str) -> str:
+        index = decode(digits)
         span = spans[index]
         fate[index] = True
         tex = escape_html(span.tex)
         return f"\\[{tex}\\]" if span.display else f"\\({tex}\\)"
 
+    if "<code" not in html and "<img" not in html:  # no code, no attribute holding text: every formula typesets
+        return PLACEHOLDER.sub(lambda match: replace_typeset(match.group(1)), html), fate
     return _HTML_PART.sub(replace, html), fate
 
 

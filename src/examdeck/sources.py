@@ -218,6 +218,8 @@ def yaml_message(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
                               "with the others")
     if "unknown escape character" in problem or "escape sequence" in problem:
         escape = problem.rsplit(" ", 1)[-1].strip("'")
+        if "escape sequence of" in problem:  # \x, \u or \U not followed by hexadecimal digits: \xi, \upsilon
+            escape = {"2": "x", "4": "u", "8": "U"}.get(problem.split("sequence of ")[1][:1], "x") + escape
         return problem_line, f"the backslash was read as a YAML escape (in double quotes), and \\{escape} is not one: {_QUOTE_ADVICE}"
     if "cannot start any token" in problem:
         if "'\\t'" in problem:
