@@ -171,6 +171,8 @@ def test_markdown_rules_never_reach_tex(tmp_path, collection):
         ("Look at ![a plot](figure:two words)", "'two words' is not a figure name"),
         ("Read [the notes](my notes.pdf)", "is not a valid Markdown link"),
         ("Hot-link ![remote](https://example.org/a.png)", "is not a file of the deck folder"),
+        ("Doubled \\\\(u\\\\) backslashes", "\\\\( shows as \\(, which Anki reads as the start of a formula"),
+        ('Raw <img src="u.png"> tag', "an HTML <img> tag is shown as text"),
     ],
 )
 def test_suspicious_text_is_refused_with_its_cause(text, cause):

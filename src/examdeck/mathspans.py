@@ -224,6 +224,12 @@ class _Scanner:
     def _backslash(self, at: int) -> int:
         text = self.text
         opener = text[at + 1 : at + 2]
+        if opener == "\\" and text[at + 2 : at + 3] in ("(", "["):
+            # `\\(` shows as `\(`, which Anki's MathJax would typeset without examdeck checking it.
+            self.problem(at, f"\\\\{text[at + 2]} shows as \\{text[at + 2]}, which Anki reads as the start of a formula: "
+                         f"write \\{text[at + 2]}...\\{')' if text[at + 2] == '(' else ']'} (one backslash) for math, "
+                         "or $...$")
+            return at + 3
         if opener not in ("(", "["):
             return at + 2  # an escaped character (`\$`, `\\`, `` \` ``): never a delimiter
         closer = "\\)" if opener == "(" else "\\]"

@@ -392,6 +392,8 @@ def _check_math(checked: Sequence[CheckedDeck], *, cache: BuildCache | None = No
         errors = ["; ".join(structural_errors(f.tex)) or None for f in formulas]
     problems = []
     for (card, formula), error in zip(located, errors):
+        if error and "internal error" in error.lower():  # MathJax's own crash: never shown as such
+            error = "MathJax cannot read this formula (it stops on it): look for a character that is not TeX"
         messages = ([error] if error else []) + lint_formula(formula.tex)
         problems += [Problem(card.path, formula.line, formula.field, f"formula {_formula_name(formula)}: {m}") for m in messages]
     return problems, warnings

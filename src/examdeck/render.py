@@ -215,6 +215,10 @@ def _inspect_inline(children: list[Token], line: int, env: dict) -> None:
             line += 1
         elif child.type == "text":
             text.append(child.content)
+            if "<img" in child.content.lower():
+                env["problems"].append(TextProblem(
+                    line, field.name, "an HTML <img> tag is shown as text (HTML is not interpreted): write ![what it shows](images/NAME.png)",
+                ))
             if "\ue000" in child.content or "\ue001" in child.content:  # formulas: their lines count
                 spans = env["lifted"].spans
                 line += sum(spans[decode(m.group(1))].source.count("\n") for m in PLACEHOLDER.finditer(child.content))
