@@ -173,6 +173,8 @@ def test_markdown_rules_never_reach_tex(tmp_path, collection):
         ("Hot-link ![remote](https://example.org/a.png)", "is not a file of the deck folder"),
         ("Doubled \\\\(u\\\\) backslashes", "\\\\( shows as \\(, which Anki reads as the start of a formula"),
         ('Raw <img src="u.png"> tag', "an HTML <img> tag is shown as text"),
+        ("Icon \ue000 and $u$", "private-use character"),
+        ("Icon \ue001 alone", "private-use character"),
     ],
 )
 def test_suspicious_text_is_refused_with_its_cause(text, cause):

@@ -41,12 +41,17 @@ PLACEHOLDER = re.compile("[\ue000\ue001]([\ue010-\ue019]+)\ue002")
 # title: markdown-it writes no other), where a formula is shown as written, or a placeholder in
 # text, where it is typeset.
 _HTML_PART = re.compile("(<code[^>]*>.*?</code>|<(?:img|a) [^>]*>)|[\ue000\ue001]([\ue010-\ue019]+)\ue002", re.DOTALL)
+_AS_WRITTEN = re.compile("<code[^>]*>.*?</code>|<(?:img|a) [^>]*>", re.DOTALL)
 _NEXT = re.compile(r"[$`\\!]")
-_FENCE_OPEN = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(`{3,}|~{3,})(.*)$")
+# A fence at the top level or in a list item (up to 3 spaces in). A fence this misses (in a quote,
+# deeper in a list) is code all the same: a formula lifted from it comes back as written.
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _BLANK_LINE = re.compile(r"\n[ \t]*(?=\n|$)")
 # What may precede a display block on its line: indentation, quote and list markers.
 _CONTAINER_PREFIX = re.compile(r"[ \t]*(?:(?:>|[-+*][ \t]|\d{1,9}[.)][ \t])[ \t]*)*")
-_TEX_LIKE = re.compile(r"\\[A-Za-z]|[\^_{}]")
+_BLOCK_START = re.compile(r"\n {0,3}(?:[-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|>|#{1,6}(?:[ \t]|$)|```|~~~)", re.MULTILINE)
+_ONE_LINE_BLOCK = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)| {0,3}\t| {4}", re.MULTILINE)
+_TEX_LIKE = re.compile(r"\\[A-Za-z]|\^|\{")
 _FORMULA_START = re.compile(r"[A-Za-z\\{(|]")
 _IMAGE_WITH_SPACES = re.compile(r"!\[((?:[^\]\\\n]|\\.)*)\]\(([^()<>\n]*[ \t][^()<>\n]*)\)")
 _TITLE = re.compile(r"""^(\S*)[ \t]+(?:"[^"]*"|'[^']*')[ \t]*$""")
@@ -98,8 +103,70 @@ def lift_math(text: str) -> Lifted:
         if RESERVED.search(text):
             return Lifted(text, (), (), ((text.count("\n", 0, RESERVED.search(text).start()), _RESERVED_MESSAGE),))
         return Lifted(text, (), (), ())
-    return _Scanner(text).run()
+    return _lift_simple(text) or _Scanner(text).run()
 
+
+# The usual formulas, found in one regex pass: `$$tex$$` without `$` inside, and `$tex$` by Pandoc's
+# rule with no `$` inside (`\x` pairs are escapes, so an escaped `$` never closes).
+_SIMPLE = re.compile(
+    r"\$\$((?>[^$\\]*(?:\\.[^$\\]*)*))\$\$|(?<![\d\\$])\$(?![\s$])((?>[^$\\]*(?:\\.[^$\\]*)*))(?<!\s)\$(?![\d$])",
+    re.DOTALL,
+)
+_SIMPLE_LEFT = re.compile(r"[$\\]|!\[")
+
+
+def _lift_simple(text: str) -> Lifted | None:
+    """What ``_Scanner`` gives, once rendered, for a text whose formulas ``_SIMPLE`` finds and whose
+    other text holds no `$`, backslash, `![` or reserved character (so no escape, Anki delimiter,
+    money or problem), and whose formulas hold no backtick or blank line (so no code span or
+    paragraph crosses one); None for any other text. A formula inside code is lifted here (the
+    scanner leaves it): it comes back as written, not as a formula (``restore_math``), the same HTML."""
+    if RESERVED.search(text):
+        return None
+    fences = _fences(text)
+    pieces = []
+    spans: list[MathSpan] = []
+    removed = []
+    copied = 0
+    line = 0
+    removed_lines = 0
+    for match in _SIMPLE.finditer(text):
+        start, end = match.span()
+        source = match.group()
+        if "`" in source or (fences and any(start < f_end and f_start < end for f_start, f_end in fences)):
+            return None  # a formula with a backtick, or in (or across) a fence: the scanner decides
+        line += text.count("\n", copied, start)
+        tex = match.group(2)
+        block = False
+        display = tex is None
+        if display:
+            tex = match.group(1)
+            if not tex.strip():
+                return None
+            line_start = text.rfind("\n", 0, start) + 1
+            line_end = text.find("\n", end)
+            block = _CONTAINER_PREFIX.fullmatch(text, line_start, start) is not None and not (
+                text[end:] if line_end < 0 else text[end:line_end]).strip()
+            if block:
+                tex = tex.strip()
+        index = len(spans)
+        pieces.append(text[copied:start])
+        pieces.append((_BLOCK_MARKS if block else _INLINE_MARKS)[index] if index < 64
+                      else (BLOCK if block else INLINE) + _encode(index) + END)
+        spans.append(MathSpan(source, tex, display, line, block))
+        if "\n" in source:
+            if _BLANK_LINE.search(source):
+                return None
+            newlines = source.count("\n")
+            removed.append((line - removed_lines, newlines))
+            removed_lines += newlines
+            line += newlines
+        copied = end
+    pieces.append(text[copied:])
+    masked = "".join(pieces)
+    if _SIMPLE_LEFT.search(masked):
+        return None
+    return Lifted(masked, tuple(spans), tuple(removed), ())
 
 _RESERVED_MESSAGE = "contains a private-use character (U+E000 to U+E01F) that examdeck reserves: remove it"
 
@@ -121,28 +188,8 @@ class _Scanner:
     def _find_blocks(self) -> None:
         text = self.text
         barriers = [m.start() for m in _BLANK_LINE.finditer(text)]
-        if "```" in text or "~~~" in text:
-            offset = 0
-            lines = text.split("\n")
-            i = 0
-            while i < len(lines):
-                match = _FENCE_OPEN.match(lines[i])
-                start = offset
-                offset += len(lines[i]) + 1
-                i += 1
-                if match is None or (match.group(1)[0] == "`" and "`" in match.group(2)):
-                    continue
-                marker = match.group(1)
-                close = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*" + re.escape(marker[0]) + "{" + str(len(marker)) + r",}[ \t]*$")
-                while i < len(lines) and not close.match(lines[i]):
-                    offset += len(lines[i]) + 1
-                    i += 1
-                if i < len(lines):
-                    offset += len(lines[i]) + 1
-                    i += 1
-                end = min(offset, len(text))
-                self.fences.append((start, end))
-                barriers.append(start)
+        self.fences = _fences(text)
+        barriers += [start for start, _ in self.fences]
         self.barriers = sorted(barriers)
 
     def line(self, pos: int) -> int:
@@ -261,7 +308,18 @@ class _Scanner:
         while run < len(text) and text[run] == "`":
             run += 1
         size = run - at
+        # Within its paragraph, up to a line that opens a block (a list item, a quote, a heading, a
+        # fence), which ends the paragraph; a formula in a span missed here comes back as written.
+        line_start = text.rfind("\n", 0, at) + 1
+        if size >= 3 and _CONTAINER_PREFIX.fullmatch(text, line_start, at):
+            return run  # a fence opening in a list item or a quote: code, whose formulas come back as written
         limit = self.limit(at)
+        block = _BLOCK_START.search(text, run, limit)
+        if block is not None:
+            limit = block.start()
+        if _ONE_LINE_BLOCK.match(text, line_start):  # a heading, or a line of an indented code block
+            line_end = text.find("\n", run)
+            limit = min(limit, len(text) if line_end < 0 else line_end)
         search = run
         while True:
             found = text.find("`" * size, search, limit)
@@ -320,7 +378,8 @@ class _Scanner:
         close = self._next_dollar(at + 1, limit)
         if not following or following.isspace():
             # A dollar sign; but `$ x^2 $` is a formula written with spaces inside the dollars.
-            if close is not None and text[close - 1].isspace() and _TEX_LIKE.search(text, at + 1, close):
+            if (close is not None and text[close - 1].isspace() and not text[close + 1 : close + 2].strip()
+                    and _TEX_LIKE.search(text, at + 1, close)):
                 self.problem(at, f"{_shorten(text[at:close + 1])} is not a formula: an opening $ must be followed by a "
                              "non-space and a closing $ preceded by one; remove the spaces inside the dollars")
             return at + 1
@@ -359,6 +418,33 @@ class _Scanner:
             pos = found + 1
 
 
+def _fences(text: str) -> list[tuple[int, int]]:
+    """The fenced code blocks of `text`, as [start, end) offsets (an unclosed one runs to the end)."""
+    if "```" not in text and "~~~" not in text:
+        return []
+    fences = []
+    offset = 0
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        match = _FENCE_OPEN.match(lines[i])
+        start = offset
+        offset += len(lines[i]) + 1
+        i += 1
+        if match is None or (match.group(1)[0] == "`" and "`" in match.group(2)):
+            continue
+        marker = match.group(1)
+        close = re.compile(r"^ {0,3}" + re.escape(marker[0]) + "{" + str(len(marker)) + r",}[ \t]*$")
+        while i < len(lines) and not close.match(lines[i]):
+            offset += len(lines[i]) + 1
+            i += 1
+        if i < len(lines):
+            offset += len(lines[i]) + 1
+            i += 1
+        fences.append((start, min(offset, len(text))))
+    return fences
+
+
 def _shorten(source: str, size: int = 40) -> str:
     source = source.replace("\n", " ")
     return source if len(source) <= size else source[: size - 1] + "…"
@@ -390,10 +476,23 @@ def restore_math(html: str, spans: tuple[MathSpan, ...]) -> tuple[str, list[bool
         tex = escape_html(span.tex)
         return f"\\[{tex}\\]" if span.display else f"\\({tex}\\)"
 
-    if "<code" not in html and "<img" not in html:  # no code, no attribute holding text: every formula typesets
-        return PLACEHOLDER.sub(lambda match: replace_typeset(match.group(1)), html), fate
+    if not any(("\ue000" in part or "\ue001" in part) for part in _AS_WRITTEN.findall(html)):
+        # No formula in code or in an attribute: each placeholder, once in the text, typesets.
+        for index, span in enumerate(spans):
+            mark = (_BLOCK_MARKS if span.block else _INLINE_MARKS)[index] if index < 64 else \
+                (BLOCK if span.block else INLINE) + _encode(index) + END
+            if mark in html:
+                tex = escape_html(span.tex)
+                html = html.replace(mark, f"\\[{tex}\\]" if span.display else f"\\({tex}\\)")
+                fate[index] = True
+        return html, fate
     return _HTML_PART.sub(replace, html), fate
 
 
+_DECODED = {_encode(i): i for i in range(64)}
+
+
 def decode(digits: str) -> int:
-    return int("".join(str(ord(c) - _DIGIT0) for c in digits))
+    """The index of a placeholder's digits."""
+    index = _DECODED.get(digits)
+    return index if index is not None else int("".join(str(ord(c) - _DIGIT0) for c in digits))
