@@ -47,7 +47,7 @@ def lines_of(result) -> list[str]:
 @pytest.mark.parametrize(
     ("cards_yaml", "line", "field", "message"),
     [
-        ("cards:\n  - id: x\n    type: [unclosed\n", 4, "", "invalid YAML"),
+        ("cards:\n  - id: x\n    type: [unclosed\n", 3, "", "invalid YAML: the [ ... ] opened on this line is not closed"),
         ("cards:\n" + GOOD_CARD + "    colour: red\n", 7, "colour", "unknown key"),
         ("cards:\n  - id: x\n    type: open\n    topics: [losses]\n    answer: y\n", 2, "question", "missing required field"),
         ("cards:\n" + GOOD_CARD + GOOD_CARD, 7, "id", "duplicate id 'ok'"),
@@ -63,7 +63,7 @@ def lines_of(result) -> list[str]:
         ),
         ("cards:\n" + GOOD_CARD.replace("[losses]", "[losses, gmm]"), 4, "topics", "unknown topic 'gmm'"),
         ("cards:\n" + GOOD_CARD.replace("truefalse", "essay"), 3, "type", "unknown type 'essay'"),
-        ("cards:\n" + GOOD_CARD.replace("Fine.", "|\n      Costs $x + y\n      more"), 6, "question", "unbalanced $"),
+        ("cards:\n" + GOOD_CARD.replace("Fine.", "|\n      Costs $x + y\n      more"), 6, "question", "$x + y opens a formula that is not closed"),
         ("cards:\n" + GOOD_CARD + "    figure: no-such-figure\n", 7, "figure", "unknown figure 'no-such-figure'"),
         ("cards:\n" + GOOD_CARD.replace("answer: true", "answer: maybe"), 6, "answer", "answer: true"),
         ("cards: {id: x}\n", 1, "cards", "must be a list"),
@@ -133,3 +133,45 @@ def test_formula_that_breaks_anki_is_flagged(tmp_path):
     result = CliRunner().invoke(main, ["check", "cards"])
     assert result.exit_code == 1
     assert "\\label" in result.output and "%" in result.output and "HTML" in result.output
+
+
+def test_a_key_indented_into_a_block_scalar_is_named_as_such(tmp_path):
+    cards_yaml = (
+        "cards:\n  - id: open1\n    type: open\n    topics: [losses]\n    question: |\n      Why is the loss convex?\n\n"
+        "      answer: it is a sum of convex terms\n"
+    )
+    result, path = run_check(tmp_path, cards_yaml)
+    assert result.exit_code == 1
+    assert (f"{path}:8: answer: 'answer:' is indented into the block scalar of 'question' (the text under "
+            "'question: |'), so YAML reads it as text: indent 'answer:' like 'question:'") in result.output
+
+
+def test_choices_are_named_by_letter(tmp_path):
+    cards_yaml = (
+        "cards:\n  - id: m\n    type: mcq\n    topics: [losses]\n    question: Q?\n    choices:\n"
+        "      - {text: a, correct: true}\n      - {text: b, correct: maybe}\n      - {text: 'costs $x + y', correct: false}\n"
+    )
+    result, path = run_check(tmp_path, cards_yaml)
+    assert f"{path}:8: choices[B].correct: must be true or false" in result.output
+
+
+def test_text_problems_of_a_choice_name_its_letter(tmp_path):
+    cards_yaml = (
+        "cards:\n  - id: m\n    type: mcq\n    topics: [losses]\n    question: Q?\n    choices:\n"
+        "      - {text: a, correct: true}\n      - {text: 'costs $x + y', correct: false}\n"
+    )
+    result, path = run_check(tmp_path, cards_yaml)
+    assert f"{path}:8: choices[B].text: $x + y opens a formula that is not closed" in result.output
+
+
+def test_double_quoted_backslashes_are_refused_before_mathjax_sees_them(tmp_path):
+    cards_yaml = "cards:\n" + GOOD_CARD.replace("Fine.", '"Is $\\\\frac{a}{b}$ a \\\\theta?"')
+    deck = tmp_path / "cards" / "bad"
+    deck.mkdir(parents=True)
+    (deck / "deck.yaml").write_text(DECK)
+    (deck / "cards.yaml").write_text(cards_yaml.replace("\\\\", "\\"))
+    result = CliRunner().invoke(main, ["check", "cards"])  # with the math check: no MathJax error may show
+    path = str(Path("cards") / "bad" / "cards.yaml")
+    assert result.exit_code == 1
+    assert f'{path}:5: question: the backslash was read as a YAML escape: in double quotes "\\frac" became a form feed' in result.output
+    assert "MathJax" not in result.output and "internal error" not in result.output

@@ -389,7 +389,7 @@ def test_lint_double_brace_only_matters_in_cloze_fields() -> None:
 def test_phone_limits_come_from_the_note_type_css() -> None:
     from examdeck.notetypes import CSS
 
-    phone = CSS.split("@media (max-width: 480px)", 1)[1].split("\n", 1)[0]
+    phone = CSS.split("@media (max-width: 480px) { .card", 1)[1].split("\n", 1)[0]
     assert f"font-size: {mathcheck.PHONE_FONT_PX}px" in phone
     assert f".examdeck {{ padding: 0 {mathcheck.EXAMDECK_PADDING_EM}em; }}" in phone
     assert mathcheck.PHONE_TEXT_WIDTH_PX == pytest.approx(360 - 40 - 2 * 0.2 * 17)

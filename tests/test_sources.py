@@ -120,3 +120,60 @@ def test_card_files_take_the_one_walk_and_the_rest_pyyamls(text, simple):
         assert (sources._construct_simple(node, loader) is not None) is simple
     finally:
         loader.dispose()
+
+
+def problems_of(text: str) -> list[str]:
+    problems: list[Problem] = []
+    sources.parse_text(text, "cards/x.yaml", problems)
+    return [str(p) for p in problems]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('cards:\n  - id: a\n    question: "The angle $2\\tau$"\n',
+         'cards/x.yaml:3: question: the backslash was read as a YAML escape: in double quotes "\\tau" became a tab followed by "au"'),
+        ('cards:\n  - id: a\n    question: "Step size"\n    explanation: "first line\n      and $\\beta$"\n',
+         'cards/x.yaml:5: explanation: the backslash was read as a YAML escape: in double quotes "\\beta" became a backspace'),
+        ('cards:\n  - id: a\n    choices:\n      - {text: "$x$", correct: true}\n      - {text: "$\\nu$", correct: false}\n',
+         'cards/x.yaml:5: choices[B].text: the backslash was read as a YAML escape: in double quotes "\\nu" became a line break'),
+        ('cards:\n  - id: a\n    question: "$\\frac{1}{2}$"\n',
+         'cards/x.yaml:3: question: the backslash was read as a YAML escape: in double quotes "\\frac" became a form feed'),
+        ('title: "\\Lambda"\n',
+         'cards/x.yaml:1: title: the backslash was read as a YAML escape: in double quotes "\\Lambda" became a line separator'),
+    ],
+)
+def test_a_yaml_escape_that_makes_a_control_character_is_located_and_explained(text, expected):
+    found = problems_of(text)
+    assert any(m.startswith(expected) for m in found), found
+    assert all("single quotes" in m and "block scalar" in m for m in found)
+
+
+def test_intended_escapes_and_single_quotes_pass():
+    assert problems_of('cards:\n  - {id: a, question: "$\\\\theta$ and \\"quoted\\""}\n') == []
+    assert problems_of("cards:\n  - {id: a, question: '$\\theta$'}\n") == []
+    assert problems_of("cards:\n  - id: a\n    question: |\n      $\\nabla\\theta$\n") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("cards:\n  - id: a\n    question: first line\n    wrapped without a key\n    answer: b\n", 4,
+         "is not 'key: value' and does not continue the text above"),
+        ("cards:\n  - id: a\n    question: Why: because\n", 3, "': ' (a colon and a space) inside unquoted text"),
+        ("cards:\n  - id: a\n    question: x\n   answer: b\n", 4, "not indented like the lines above"),
+        ("cards:\n  - id: a\n\tquestion: x\n", 3, "a tab character: YAML indents with spaces only"),
+        ('cards:\n  - id: a\n    question: "never closed\n    answer: b\n', 3, "never closed: add the closing quote"),
+        ('cards:\n  - id: a\n    question: "$\\sum_i x_i$"\n', 3, "\\s is not one"),
+        ('cards:\n  - id: a\n    question: "$\\xi$"\n', 3, "\\xi is not one"),
+        ('cards:\n  - id: a\n    question: "Simplify \\(x\\)"\n', 3, "\\( is not one"),
+        ("cards:\n  - id: a\n    topics: [a, b\n    answer: b\n", 3, "the [ ... ] opened on this line is not closed"),
+        ("cards:\n  - id: a\n    question: *Why* this?\n", 3, "read as a YAML alias"),
+        ("cards:\n  - id: a\n    question: `code` first\n", 3, "a value cannot start with `"),
+    ],
+)
+def test_yaml_syntax_errors_in_plain_words_on_the_right_line(text, line, words):
+    found = problems_of(text)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"cards/x.yaml:{line}: invalid YAML: ") and words in found[0], found
+    assert "while scanning" not in found[0] and "<block" not in found[0]

@@ -21,7 +21,7 @@ from .fastmd import escape_html
 from .figures import FigureFiles
 from .model import Card, Deck, NoteHead, NoteRow, TextField
 from .notetypes import SPECS, genanki_model, stable_id
-from .render import RenderedCard, figure_src, render_text
+from .render import IMAGE_SCHEME, RenderedCard, figure_src, render_text
 
 
 @dataclass(frozen=True)
@@ -106,12 +106,18 @@ def link_figures(fields: Mapping[str, str], figures: Sequence[str], names: Mappi
 
 
 def note_row(
-    deck: Deck, card: Card, rendered: RenderedCard, media: Mapping[tuple[str, str], MediaFile], head: NoteHead | None = None
+    deck: Deck, card: Card, rendered: RenderedCard, media: Mapping[tuple[str, str] | str, MediaFile], head: NoteHead | None = None
 ) -> NoteRow:
     """The note of one card, its figures referring to their media files; `head`: its ``note_head``, when known."""
     fields = rendered.fields
     if rendered.figures:
-        fields = link_figures(fields, rendered.figures, {key: m.name for key, m in media.items() if key[0] in rendered.figures})
+        fields = link_figures(fields, rendered.figures, {key: m.name for key, m in media.items() if isinstance(key, tuple)})
+    if rendered.images:
+        fields = dict(fields)
+        for path in dict.fromkeys(image.path for image in rendered.images):
+            reference = f'src="{escape_html(IMAGE_SCHEME + path)}"'
+            for key, value in fields.items():
+                fields[key] = value.replace(reference, f'src="{media[IMAGE_SCHEME + path].name}"')
     guid, tags, ords = head or note_head(deck.key, card, rendered)
     values = tuple([fields[name] for name in SPECS[card.type].fields])
     # The sort field is the first field, the question (Anki's browser column and duplicate check), as genanki writes it.
@@ -152,6 +158,7 @@ def assemble(
     the ``note_head`` of cards by id, where known (the build cache keeps them)."""
     heads = heads or {}
     media = figure_media(figure_files)
+    media.update(user_images(deck, cards, rendered))
     title = deck_title or deck.title
     parent = genanki.Deck(stable_id("examdeck-deck", deck.key), title, _deck_description(description or deck.description))
     subdecks: dict[str, genanki.Deck] = {}
@@ -166,6 +173,19 @@ def assemble(
     ordered = [DeckNotes(parent, ())]
     ordered += [DeckNotes(subdecks[t.slug], tuple(notes[t.slug])) for t in deck.topics if t.slug in subdecks]
     return AssembledDeck(deck.key, tuple(ordered), tuple(media.values()), len(cards))
+
+
+def user_images(deck: Deck, cards: Sequence[Card], rendered: Mapping[str, RenderedCard]) -> dict[str, MediaFile]:
+    """The media files of the deck folder's images that `cards` show, keyed `examdeck-image:PATH`:
+    named by a hash of their bytes (``images.media_name``), so the same file ships once."""
+    from . import images
+
+    paths = sorted({image.path for card in cards for image in rendered[card.id].images})
+    found = {}
+    for path in paths:
+        file = images.resolve(Path(deck.path), path)
+        found[IMAGE_SCHEME + path] = MediaFile(images.media_name(file), file)
+    return found
 
 
 def _deck_description(markdown: str) -> str:

@@ -15,7 +15,7 @@ from itertools import chain, islice, repeat
 from typing import Any, TypeVar
 
 from .model import Card, Choice, NoteHead, Retirement, SourceRef, TextField
-from .render import FormulaRef, RenderedCard, TextProblem
+from .render import FormulaRef, ImageRef, RenderedCard, TextProblem
 
 R = TypeVar("R", bound=tuple)
 
@@ -73,23 +73,26 @@ def encode_rendered(rendered: Sequence[RenderedCard]) -> dict[str, list[Any]]:
         "formula_field": [f.field for f in formulas],
         "figures": [list(r.figures) for r in rendered],
         "problems": [[[p.line, p.field, p.message] for p in r.problems] for r in rendered],
+        "images": [[[i.path, i.line, i.field] for i in r.images] for r in rendered],
     }
 
 
-_CARD_COLUMNS = ("card_id", "fields", "formula_count", "figures", "problems")  # a value per card
+_CARD_COLUMNS = ("card_id", "fields", "formula_count", "figures", "problems", "images")  # a value per card
 _FORMULA_COLUMNS = ("tex", "display", "formula_line", "formula_field")  # a value per formula
 
 
 def decode_rendered(raw: Any) -> list[RenderedCard]:
     """The rendered cards of ``encode_rendered``."""
-    card_ids, fields, counts, figures, problems, texs, displays, formula_lines, formula_fields = _rendered_columns(raw)
+    card_ids, fields, counts, figures, problems, images, texs, displays, formula_lines, formula_fields = _rendered_columns(raw)
     _require(_all(str, card_ids) and _all(dict, fields) and _all(str, chain.from_iterable(map(dict.values, fields)))
              and _all(str, texs) and _all(bool, displays)
              and _all(int, formula_lines) and _all(str, formula_fields) and _all(list, figures)
-             and _all(str, chain.from_iterable(figures)) and _all(list, problems))
+             and _all(str, chain.from_iterable(figures)) and _all(list, problems) and _all(list, images))
     formulas = _regroup(_records(FormulaRef, zip(texs, displays, formula_lines, formula_fields)), counts)
     found = [_problem(*p) for p in chain.from_iterable(problems)]
-    return list(map(RenderedCard, card_ids, fields, formulas, map(tuple, figures), _regroup(found, map(len, problems))))
+    shown = [_image(*i) for i in chain.from_iterable(images)]
+    return list(map(RenderedCard, card_ids, fields, formulas, map(tuple, figures), _regroup(found, map(len, problems)),
+                    _regroup(shown, map(len, images))))
 
 
 def join_rendered(entries: Sequence[Any]) -> dict[str, list[Any]]:
@@ -106,7 +109,7 @@ def join_rendered(entries: Sequence[Any]) -> dict[str, list[Any]]:
 
 def _rendered_columns(raw: Any) -> list[list[Any]]:
     columns = _columns(raw, _CARD_COLUMNS, _FORMULA_COLUMNS)
-    counts, texs = columns[2], columns[5]
+    counts, texs = columns[2], columns[6]
     _require(_all(int, counts) and sum(counts) == len(texs))
     return columns
 
@@ -202,3 +205,8 @@ def _retirement(raw: Any) -> Retirement | None:
 def _problem(line: Any, field: Any, message: Any) -> TextProblem:
     _require(type(line) is int and type(field) is str and type(message) is str)
     return TextProblem(line, field, message)
+
+
+def _image(path: Any, line: Any, field: Any) -> ImageRef:
+    _require(type(path) is str and type(line) is int and type(field) is str)
+    return ImageRef(path, line, field)

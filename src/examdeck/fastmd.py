@@ -1,10 +1,12 @@
 """A fast path for the Markdown that most cards use, giving exactly markdown-it's HTML.
 
 markdown-it-py costs about 100 µs a field; most fields are a few paragraphs with `**bold**`,
-`` `code` ``, `$math$`, tight `- ` lists, ```` ``` ```` fences and `$$...$$` lines. For that subset
-``render_simple`` writes the same HTML and finds the same formulas (same lines) in a few µs.
+`` `code` ``, formulas, tight `- ` lists, ```` ``` ```` fences and display formulas alone on their
+lines. For that subset ``render_simple`` writes the same HTML in a few µs. It reads text whose
+formulas were lifted out (``mathspans.lift_math``): a formula is a placeholder, text to both
+renderers, and a display block's placeholder alone on its line is a ``math-display`` block.
 Anything outside it (links, images, emphasis with `_` or one `*`, escapes, entities, HTML,
-headings, quotes, ordered or loose lists, indentation, stray dollars, ...) returns None, and
+headings, quotes, ordered or loose lists, indentation, ...) returns None, and
 the caller renders with markdown-it: the subset is an optimisation, never a dialect.
 tests/test_fastmd.py compares the two on the shipped decks, the benchmark corpus and fuzzed text.
 """
@@ -16,10 +18,10 @@ import re
 __all__ = ["escape_html", "render_simple"]
 
 # Outside math and code, these start a construct beyond the subset.
-_SPECIAL = re.compile(r"[$`*\\_\[\]<&]")
-_TEXT_UNSAFE = re.compile(r"[\\_\[\]<&*$`]")
-# `$tex$` with no dollar inside and no backslash before the closing one: dollarmath's usual case.
-_INLINE_MATH = re.compile(r"\$([^$]*?[^$\\])\$")
+# A display block's placeholder (mathspans.BLOCK) anywhere but alone on its line is beyond it too.
+_SPECIAL = re.compile("[`*\\\\_\\[\\]<&\ue001]")
+_TEXT_UNSAFE = re.compile("[\\\\_\\[\\]<&*`\ue001]")
+_BLOCK_LINE = re.compile("\ue001[\ue010-\ue019]+\ue002")
 # Whitespace other than space and newline (tabs, CR, form feeds, Unicode spaces: every character
 # but those two for which str.isspace() is true), and NUL: markdown-it expands, strips or
 # normalises them; leave that to markdown-it. ASCII text is checked with `in`, faster than a regex.
@@ -46,18 +48,16 @@ def escape_html(raw: str) -> str:
     return raw
 
 
-def render_simple(text: str, field_line: int) -> tuple[str, list[tuple[str, bool, int]]] | None:
-    """The HTML markdown-it renders for `text` with examdeck's rules, and its formulas as
-    (tex, display, line) with `field_line` the line of the text's first line; None when
-    `text` is outside the subset."""
+def render_simple(text: str) -> str | None:
+    """The HTML markdown-it renders for `text` (formulas lifted out: see ``mathspans``) with
+    examdeck's rules; None when `text` is outside the subset."""
     if any(c in text for c in _ODD_ASCII) if text.isascii() else _ODD_SPACE.search(text):
         return None
     lines = text.split("\n")
     out: list[str] = []
-    formulas: list[tuple[str, bool, int]] = []
     n = len(lines)
     i = 0
-    previous = "blank"  # the previous line: blank, paragraph, list or closed (a fence or $$ line)
+    previous = "blank"  # the previous line: blank, paragraph, list or closed (a fence or display block)
     while i < n:
         line = lines[i]
         if not line:
@@ -83,15 +83,11 @@ def render_simple(text: str, field_line: int) -> tuple[str, list[tuple[str, bool
             previous = "closed"
             i = end + 1
             continue
-        if line.startswith("$$"):
-            if previous != "blank" or len(line) < 5 or not line.endswith("$$"):
+        if line[0] == "\ue001":
+            # A display block starts a block; after text lines it belongs to their paragraph.
+            if previous not in ("blank", "closed") or not _BLOCK_LINE.fullmatch(line):
                 return None
-            tex = line[2:-2]
-            if "$$" in tex or not tex.strip():
-                return None
-            tex = tex.strip()
-            formulas.append((tex, True, field_line + i))
-            out.append(f'<div class="math-display">\\[{escape_html(tex)}\\]</div>\n')
+            out.append(f'<div class="math-display">{line}</div>\n')
             previous = "closed"
             i += 1
             continue
@@ -103,7 +99,7 @@ def render_simple(text: str, field_line: int) -> tuple[str, list[tuple[str, bool
             content = line[2:]
             if not _safe_line_start(content):
                 return None
-            html = _inline(content, field_line + i, formulas)
+            html = _inline(content)
             if html is None:
                 return None
             if previous != "list":
@@ -115,7 +111,7 @@ def render_simple(text: str, field_line: int) -> tuple[str, list[tuple[str, bool
             i += 1
             continue
         # A paragraph: this line and the following ones up to a blank line.
-        if previous != "blank" or not _safe_line_start(line):
+        if previous not in ("blank", "closed") or not _safe_line_start(line):
             return None
         end = i + 1
         while end < n and lines[end]:
@@ -123,13 +119,13 @@ def render_simple(text: str, field_line: int) -> tuple[str, list[tuple[str, bool
             if following[-1] == " " or not _safe_line_start(following):
                 return None
             end += 1
-        html = _inline("\n".join(lines[i:end]), field_line + i, formulas)
+        html = _inline("\n".join(lines[i:end]))
         if html is None:
             return None
         out.append(f"<p>{html}</p>\n")
         previous = "paragraph"
         i = end
-    return "".join(out), formulas
+    return "".join(out)
 
 
 def _safe_line_start(line: str) -> bool:
@@ -137,10 +133,10 @@ def _safe_line_start(line: str) -> bool:
     if first in _LINE_START_UNSAFE:
         # `**bold**` may open a line: it is neither a list marker nor a thematic break.
         return line.startswith("**") and len(line) > 2 and line[2] in _ALNUM
-    return not line.startswith("$$")
+    return True
 
 
-def _inline(src: str, line: int, formulas: list[tuple[str, bool, int]]) -> str | None:
+def _inline(src: str) -> str | None:
     """The inline HTML of one paragraph or list item, or None outside the subset."""
     out: list[str] = []
     pos = 0
@@ -153,36 +149,13 @@ def _inline(src: str, line: int, formulas: list[tuple[str, bool, int]]) -> str |
         at = match.start()
         char = src[at]
         text = src[pos:at]
-        if char == "$":
-            # The usual `$tex$`: no dollar inside, no backslash before the closing one. At the
-            # start (at == 0), dollarmath's "before" is src[-1]: leave that to _math_end.
-            simple = _INLINE_MATH.match(src, at) if at else None
-            if simple is not None and not src[at - 1].isdigit():
-                end = simple.end() - 1
-                if end + 1 < size and src[end + 1].isdigit():
-                    return None  # `$x$5`: not math for dollarmath, a stray dollar for us
-                double = False
-                tex = simple.group(1)
-            else:
-                closed = _math_end(src, at)
-                if closed is None:
-                    return None  # a stray dollar: markdown-it reports it
-                end, double = closed
-                tex = src[at + 2 : end - 1] if double else src[at + 1 : end]
-            # markdown-it counts soft breaks before the formula, not newlines inside formulas.
-            line += text.count("\n")
-            formulas.append((tex, double, line))
-            out.append(escape_html(text))
-            out.append(f"\\[{escape_html(tex)}\\]" if double else f"\\({escape_html(tex)}\\)")
-            pos = end + 1
-        elif char == "`":
+        if char == "`":
             close = src.find("`", at + 1)
             if close <= at + 1 or src[at + 1] == "`" or src[close + 1 : close + 2] == "`":
                 return None
             code = src[at + 1 : close]
             if "\n" in code or code[0] == " " or code[-1] == " ":
                 return None
-            line += text.count("\n")
             out.append(escape_html(text))
             out.append(f"<code>{escape_html(code)}</code>")
             pos = close + 1
@@ -190,60 +163,13 @@ def _inline(src: str, line: int, formulas: list[tuple[str, bool, int]]) -> str |
             strong_end = _strong_end(src, at)
             if strong_end is None:
                 return None
-            line += text.count("\n")
             out.append(escape_html(text))
             out.append(f"<strong>{escape_html(src[at + 2 : strong_end])}</strong>")
             pos = strong_end + 2
         else:
-            return None  # an escape, emphasis with _, a link or image, HTML or an entity
+            return None  # an escape, emphasis with _, a link or image, HTML, an entity, a display block
         if pos > size:
             return None
-
-
-def _is_escaped(src: str, back_pos: int) -> bool:
-    """dollarmath's test, quirks included: an odd number of backslashes before `back_pos`,
-    where a run reaching the start also looks at the last character (Python's src[-1])."""
-    backslashes = 0
-    while back_pos >= 0:
-        back_pos -= 1
-        if src[back_pos] == "\\":
-            backslashes += 1
-        else:
-            break
-    return backslashes % 2 == 1
-
-
-def _math_end(src: str, pos: int) -> tuple[int, bool] | None:
-    """Where dollarmath's inline rule (allow_digits=False, double_inline=True) closes the
-    formula opened at `pos`, and whether it is `$$` math; None when it would not open."""
-    # At the start, dollarmath's "digit before" test reads src[-1]: the last character.
-    if src[pos - 1].isdigit():
-        return None
-    if _is_escaped(src, pos) or pos + 1 >= len(src):
-        return None
-    double = src[pos + 1] == "$"
-    search = pos + 2 if double else pos + 1
-    while True:
-        end = src.find("$", search)
-        if end < 0:
-            return None
-        if _is_escaped(src, end):
-            search = end + 1
-            continue
-        if double:
-            if end + 1 >= len(src):
-                return None
-            if src[end + 1] != "$":
-                search = end + 1
-                continue
-            end += 1
-        break
-    if end + 1 < len(src) and src[end + 1].isdigit():
-        return None
-    tex = src[pos + 2 : end - 1] if double else src[pos + 1 : end]
-    if not tex:
-        return None
-    return end, double
 
 
 def _strong_end(src: str, pos: int) -> int | None:

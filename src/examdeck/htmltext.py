@@ -37,6 +37,26 @@ def _dollars(match: re.Match[str]) -> str:
     return f"${match.group(1)}$" if match.group(1) is not None else f"$${match.group(2)}$$"
 
 
+_VARIANT = re.compile(r"(?:/|-)(?:desktop|phone)-(?:light|dark)$")
+
+
+def _figure_source(src: str) -> str:
+    """`figure:NAME` for one variant's reference (`figure:NAME/phone-dark`, or a package's media
+    mapped back to `figure:NAME-phone-dark`)."""
+    return _VARIANT.sub("", src)
+
+
+def _figure_caption(src: str, alt: str) -> str:
+    """The author's caption of a figure: its alt text less the registry's description, which
+    ``render.figure_html`` adds after it."""
+    from .figures import FIGURES
+
+    spec = FIGURES.get(src.removeprefix("figure:"))
+    if spec is not None and alt.endswith(f". {spec.description}"):
+        return alt[: -len(spec.description) - 2]
+    return alt
+
+
 class _Recover(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -48,6 +68,8 @@ class _Recover(HTMLParser):
         self.links: list[str] = []
         self.cells = 0
         self.item_indents: list[str] = []  # per open list item: how its continuation lines are indented
+        self.figure_set = 0  # inside a figure's set of variants: one image stands for all
+        self.figure_images = 0
 
     def _block(self) -> None:
         if self.out and not "".join(self.out[-2:]).endswith("\n\n"):
@@ -60,6 +82,16 @@ class _Recover(HTMLParser):
             return
         if tag == "div" and "retired-banner" in (attr.get("class") or ""):
             self.skip_depth = 1
+            return
+        if self.figure_set:
+            self.figure_set += tag in ("span", "figure", "figcaption")
+            if tag == "img" and not self.figure_images:
+                self.figure_images = 1
+                src = _figure_source(attr.get("src") or "")
+                self.out.append(f"![{_figure_caption(src, attr.get('alt') or '')}]({src})")
+            return
+        if tag in ("span", "figure") and "figure-set" in (attr.get("class") or ""):
+            self.figure_set, self.figure_images = 1, 0
             return
         if tag in ("ul", "ol"):
             if not self.lists:
@@ -113,6 +145,9 @@ class _Recover(HTMLParser):
         if self.skip_depth:
             self.skip_depth -= tag == "div"
             return
+        if self.figure_set:
+            self.figure_set -= tag in ("span", "figure", "figcaption")
+            return
         if tag in ("ul", "ol") and self.lists:
             self.lists.pop()
             if not self.lists:
@@ -144,8 +179,8 @@ class _Recover(HTMLParser):
             self.out.append(f"]({self.links.pop()})")
 
     def handle_data(self, data: str) -> None:
-        if self.skip_depth:
-            return
+        if self.skip_depth or self.figure_set:
+            return  # a figure's caption is the figure's, not the card's text
         if not self.inline_depth and not data.strip():
             return  # the newlines between block tags
         if self.item_indents and not self.pre:

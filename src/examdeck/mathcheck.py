@@ -380,9 +380,15 @@ _ENV_NAME = re.compile(r"\s*\{([^{}]*)\}")
 # An HTML tag: a name and attribute-shaped text, closed by `>`. `a < b` and
 # `x<y` are comparisons; `<b>`, `</b>`, `<br>`, `<br/>`, `<span class="x">` are tags.
 _HTML_TAG = re.compile(
-    r"</?[A-Za-z][A-Za-z0-9]*"
+    r"</?([A-Za-z][A-Za-z0-9]*)"
     r"(?:\s+[A-Za-z_:][-A-Za-z0-9_:.]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'<>=`]+))?)*"
     r"\s*/?>"
+)
+
+# Only HTML's own element names: `<X>` (an expectation) is TeX, escaped on the card like all TeX.
+_HTML_NAMES = frozenset(
+    "a abbr b big blockquote br center code del div em font h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s "
+    "small span strike strong sub sup table td th tr tt u ul".split()
 )
 
 # Macros whose argument is text. Without textmacros (Anki removes it), MathJax
@@ -427,7 +433,7 @@ def lint_formula(tex: str, *, cloze: bool = False) -> list[str]:
     :param cloze: the formula sits in a cloze-style field, where ``}}`` ends a deletion.
     """
     problems: list[str] = []
-    for tag in dict.fromkeys(m.group() for m in _HTML_TAG.finditer(tex)):
+    for tag in dict.fromkeys(m.group() for m in _HTML_TAG.finditer(tex) if m.group(1).lower() in _HTML_NAMES):
         problems.append(f"HTML tag {tag} inside a formula: Anki reads it as markup, not TeX")
     names = [m.group() for m in _TOKEN.finditer(tex)]
     if "\\label" in names:

@@ -78,7 +78,7 @@ class Card:
     def text_fields(self) -> list[TextField]:
         """Every Markdown field of the card, choices included, in display order."""
         fields = [self.question]
-        fields += [TextField(f"choices[{i}].text", c.text, c.line) for i, c in enumerate(self.choices)]
+        fields += [TextField(f"choices[{chr(ord('A') + i)}].text", c.text, c.line) for i, c in enumerate(self.choices)]
         if isinstance(self.answer, TextField):
             fields.append(self.answer)
         if self.explanation is not None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from . import figures as figure_registry
 from .errors import InvalidSources, Problem, UsageError
 from .model import Card, Deck
-from .render import RenderedCard, render_card
+from .render import FormulaRef, RenderedCard, render_card
 from .sources import find_deck_dirs
 
 if TYPE_CHECKING:
@@ -364,6 +364,10 @@ def _render_problems(checked: CheckedDeck) -> list[Problem]:
     for card in checked.deck.cards:
         rendered = checked.rendered[card.id]
         problems += [Problem(card.path, p.line, p.field, p.message) for p in rendered.problems]
+        if rendered.images:  # the deck folder's images: read on every check, never cached
+            from .images import image_problems
+
+            problems += image_problems(Path(checked.deck.path), card.path, rendered.images)
         for name in rendered.figures:
             if name not in known and name != card.figure:
                 problems.append(Problem(card.path, card.line, "figure", f"unknown figure {name!r} in the text"))
@@ -424,8 +428,10 @@ def _check_math(
         errors = ["; ".join(structural_errors(f.tex)) or None for f in formulas]
     problems = []
     for (card, formula), error in zip(located, errors):
+        if error and "internal error" in error.lower():  # MathJax's own crash: never shown as such
+            error = "MathJax cannot read this formula (it stops on it): look for a character that is not TeX"
         messages = ([error] if error else []) + lint_formula(formula.tex)
-        problems += [Problem(card.path, formula.line, formula.field, m) for m in messages]
+        problems += [Problem(card.path, formula.line, formula.field, f"formula {_formula_name(formula)}: {m}") for m in messages]
     too_wide = []
     for (card, formula), width in zip(located, widths):
         message = width_problem(formula.tex, formula.display, width, formula.field) if width is not None else None
@@ -435,3 +441,10 @@ def _check_math(
         if message:
             too_wide.append(Problem(card.path, formula.line, formula.field, message))
     return problems, warnings, too_wide
+
+
+def _formula_name(formula: FormulaRef) -> str:
+    """A formula as written, shortened, to say which one of a line a message is about."""
+    tex = " ".join(formula.tex.split())
+    tex = tex if len(tex) <= 50 else tex[:49] + "…"
+    return f"$${tex}$$" if formula.display else f"${tex}$"

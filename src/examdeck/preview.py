@@ -348,6 +348,15 @@ def _copy_figure(name: str, png: Path, out_dir: Path) -> str:
 def _preview_card(checked: CheckedDeck, card: Card, media: Mapping[tuple[str, str], str]) -> PreviewCard:
     rendered = checked.rendered[card.id]
     fields = link_figures(rendered.fields, rendered.figures, media)
+    if rendered.images:  # the deck folder's own images, shown from where they are
+        from .fastmd import escape_html
+        from .images import resolve
+        from .render import IMAGE_SCHEME
+
+        for path in {image.path for image in rendered.images}:
+            reference = f'src="{escape_html(IMAGE_SCHEME + path)}"'
+            target = resolve(Path(checked.deck.path), path).resolve().as_uri()
+            fields = {k: v.replace(reference, f'src="{escape_html(target)}"') for k, v in fields.items()}
     spec = SPECS[card.type]
     fields = {name: fields.get(name, "") for name in spec.fields}
     front = render_template(spec.front, fields)

@@ -1,7 +1,8 @@
 """Markdown + LaTeX source text to the HTML Anki shows, with math in MathJax delimiters.
 
-Formulas pass through untouched by Markdown and leave as `\\(...\\)` / `\\[...\\]` (HTML-escaped,
-which MathJax reads back as the same TeX); `$` never reaches a package. Raw HTML is escaped.
+Formulas are lifted out of the text before Markdown reads it (see ``mathspans``) and leave as
+`\\(...\\)` / `\\[...\\]` (HTML-escaped, which MathJax reads back as the same TeX). Raw HTML
+is escaped. Images are generated figures (`figure:NAME`) or files of the deck folder.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .figures import FIGURES
 from .figures import VARIANTS as FIGURE_VARIANTS
 from .figures import alt_text as figure_alt_text
 from .figures import caption as figure_caption
+from .mathspans import PLACEHOLDER, Lifted, decode, lift_math, restore_math
 from .model import Card, TextField
 
 if TYPE_CHECKING:
@@ -28,8 +30,14 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 FIGURE_SCHEME = "figure:"
-_CURRENCY_DOLLAR = re.compile(r"\d\$|\$\d")
+# A user's image in rendered HTML, until assembling names its media file: `src="examdeck-image:<path>"`.
+IMAGE_SCHEME = "examdeck-image:"
 _SINGLE_PARAGRAPH = re.compile(r"^<p>(.*)</p>\n?$", re.DOTALL)
+_FIGURE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# Markdown that did not become a link or image: `![alt](address)` or `[text](address)` left as text.
+_LEFT_LINK = re.compile(r"!?\[[^\]\n]*\]\(")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class FormulaRef(NamedTuple):
@@ -40,6 +48,15 @@ class FormulaRef(NamedTuple):
 
     tex: str
     display: bool
+    line: int
+    field: str
+
+
+class ImageRef(NamedTuple):
+    """An image of the deck folder that a text shows: its path relative to the deck folder (as
+    written, `/`-separated), and where it is written."""
+
+    path: str
     line: int
     field: str
 
@@ -62,59 +79,94 @@ class RenderedText:
     formulas: tuple[FormulaRef, ...]
     figures: tuple[str, ...]
     problems: tuple[TextProblem, ...]
+    images: tuple[ImageRef, ...] = ()
 
 
 def render_text(field: TextField, *, inline: bool = False) -> RenderedText:
-    """Render one Markdown field; `inline` drops the paragraph around single-paragraph text."""
-    simple = render_simple(field.text, field.line)
-    if simple is not None:
-        html, found = simple
-        env: dict = {"formulas": [FormulaRef(tex, display, line, field.name) for tex, display, line in found],
-                     "figures": [], "problems": []}
-    else:
-        env = {"formulas": [], "figures": [], "problems": [], "field": field}
-        html = _markdown().render(field.text, env)
+    """Render one Markdown field; `inline` drops the paragraph around single-paragraph text.
+
+    Formulas are lifted out before Markdown reads the text (``mathspans``): no Markdown rule
+    reaches TeX, and both renderers (the fast path and markdown-it) agree on them."""
+    lifted = lift_math(field.text)
+    problems = [TextProblem(field.line + line, field.name, message) for line, message in lifted.problems]
+    figures: list[str] = []
+    images: list[ImageRef] = []
+    html = render_simple(lifted.masked)
+    if html is None:
+        env: dict = {"figures": figures, "problems": problems, "images": images, "field": field, "lifted": lifted}
+        html = _markdown().render(lifted.masked, env)
+    html, fate = restore_math(html, lifted.spans)
+    formulas = []
+    for span, typeset in zip(lifted.spans, fate):
+        line = field.line + span.line
+        if typeset:
+            formulas.append(FormulaRef(span.tex, span.display, line, field.name))
+            if _CONTROL.search(span.tex):
+                problems.append(TextProblem(line, field.name, f"formula {_short(span.source)} holds a control character"))
+        elif typeset is None:
+            problems.append(TextProblem(
+                line, field.name, f"formula {_short(span.source)} sits where Markdown shows no text (a link address?): move it"
+            ))
     if inline:
         single = _SINGLE_PARAGRAPH.match(html)
         if single and "<p>" not in single.group(1):
             html = single.group(1)
-    return RenderedText(html.strip(), tuple(env["formulas"]), tuple(env["figures"]), tuple(env["problems"]))
+    return RenderedText(html.strip(), tuple(formulas), tuple(figures), tuple(problems), tuple(images))
+
+
+def _short(source: str, size: int = 40) -> str:
+    source = source.replace("\n", " ")
+    return source if len(source) <= size else source[: size - 1] + "…"
 
 
 @cache
 def _markdown() -> MarkdownIt:
     from markdown_it import MarkdownIt
-    from mdit_py_plugins.dollarmath import dollarmath_plugin
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
-    dollarmath_plugin(md, allow_digits=False, double_inline=True, allow_labels=False)
-    md.add_render_rule("math_inline", _render_inline_math)
-    md.add_render_rule("math_inline_double", _render_display_math_inline)
-    md.add_render_rule("math_block", _render_display_math_block)
+    # A display formula alone on its lines (its placeholder, see mathspans) that starts a block is
+    # a block; one that follows text lines without a blank line is typeset in that paragraph.
+    md.block.ruler.before("fence", "examdeck_math_block", _math_block)
+    md.add_render_rule("examdeck_math_block", _render_math_block)
     md.add_render_rule("image", _render_image)
-    # Before text_join, escaped characters are still separate tokens: `\$` is not a stray dollar.
+    # Before text_join, escaped characters are still separate tokens: `\![a](b)` is not an image left as text.
     md.core.ruler.before("text_join", "examdeck_inspect", _inspect_tokens)
     return md
 
 
-def _render_inline_math(self, tokens: list[Token], idx: int, options, env) -> str:
-    return f"\\({escapeHtml(tokens[idx].content)}\\)"
+_BLOCK_LINE = re.compile("[ \t]*\ue001[\ue010-\ue019]+\ue002[ \t]*")
 
 
-def _render_display_math_inline(self, tokens: list[Token], idx: int, options, env) -> str:
-    return f"\\[{escapeHtml(tokens[idx].content)}\\]"
+def _math_block(state: Any, start_line: int, end_line: int, silent: bool) -> bool:
+    if state.sCount[start_line] - state.blkIndent >= 4:
+        return False  # an indented code block
+    start = state.bMarks[start_line] + state.tShift[start_line]
+    line = state.src[start : state.eMarks[start_line]]
+    if not line.startswith("\ue001") or not _BLOCK_LINE.fullmatch(line):
+        return False
+    if silent:
+        return True
+    token = state.push("examdeck_math_block", "div", 0)
+    token.block = True
+    token.content = line.strip()
+    token.map = [start_line, start_line + 1]
+    state.line = start_line + 1
+    return True
 
 
-def _render_display_math_block(self, tokens: list[Token], idx: int, options, env) -> str:
-    return f'<div class="math-display">\\[{escapeHtml(tokens[idx].content.strip())}\\]</div>\n'
+def _render_math_block(self, tokens: list[Token], idx: int, options, env) -> str:
+    return f'<div class="math-display">{tokens[idx].content}</div>\n'
 
 
 def _render_image(self, tokens: list[Token], idx: int, options, env) -> str:
     token = tokens[idx]
     src = str(token.attrGet("src") or "")
     alt = self.renderInlineAsText(token.children or [], options, env)
-    if src.startswith(FIGURE_SCHEME) and src[len(FIGURE_SCHEME):]:
-        return figure_html(src[len(FIGURE_SCHEME):], alt, inline=True)
+    if src.startswith(FIGURE_SCHEME):
+        if src[len(FIGURE_SCHEME):]:
+            return figure_html(src[len(FIGURE_SCHEME):], alt, inline=True)
+    else:
+        src = IMAGE_SCHEME + image_path(src)
     return f'<img class="figure" src="{escapeHtml(src)}" alt="{escapeHtml(alt)}">'
 
 
@@ -153,60 +205,124 @@ def figure_html(name: str, caption: str | None = None, *, inline: bool = False) 
     return f'<figure class="figure-set">{images}{shown}</figure>'
 
 
+def image_path(src: str) -> str:
+    """An image address as markdown-it gives it (percent-encoded) to the path written: `/`-separated."""
+    from urllib.parse import unquote
+
+    return unquote(src).replace("\\", "/")
+
+
 def _inspect_tokens(state: StateCore) -> None:
-    """Collect formulas, figure references and text problems, each with its source line."""
+    """Collect figure and image references, and text problems, each with its source line."""
     env = state.env
     field: TextField = env["field"]
+    lifted: Lifted = env["lifted"]
+    header_cells = 0
     for token in state.tokens:
-        line = field.line + (token.map[0] if token.map else 0)
-        if token.type == "math_block":
-            env["formulas"].append(FormulaRef(token.content.strip(), True, line, field.name))
-        elif token.type == "inline":
+        line = field.line + lifted.source_line(token.map[0] if token.map else 0)
+        if token.type == "inline":
             _inspect_inline(token.children or [], line, env)
+        elif token.type == "thead_open":
+            header_cells = 0
+        elif token.type == "th_open":
+            header_cells += 1
+        elif token.type == "tr_open" and token.map and header_cells:
+            row = state.src.split("\n")[token.map[0]]
+            cells = _table_cells(row)
+            if cells > header_cells:
+                env["problems"].append(TextProblem(
+                    line, field.name,
+                    f"this table row has {cells} cells but the header has {header_cells}: a | inside a cell (outside "
+                    "a formula) must be written \\|",
+                ))
+
+
+def _table_cells(row: str) -> int:
+    """The cells of a table row: its `|` that are not escaped (formulas are placeholders here)."""
+    row = re.sub(r"\\.", "", row).strip()
+    if row.startswith("|"):
+        row = row[1:]
+    if row.endswith("|"):
+        row = row[:-1]
+    row = re.sub(r"`[^`]*`", "", row)
+    return row.count("|") + 1
 
 
 def _inspect_inline(children: list[Token], line: int, env: dict) -> None:
     field: TextField = env["field"]
+    text: list[str] = []  # the text of the line so far, to find Markdown left as text
     for child in children:
         if child.type in ("softbreak", "hardbreak"):
+            _left_as_text("".join(text), line, env)
+            text = []
             line += 1
-        elif child.type in ("math_inline", "math_inline_double"):
-            env["formulas"].append(FormulaRef(child.content, child.type == "math_inline_double", line, field.name))
-        elif child.type == "text" and "$" in child.content and _has_stray_dollar(child.content):
-            env["problems"].append(
-                TextProblem(line, field.name, "unbalanced $: close the formula, or write \\$ for a dollar sign")
-            )
+        elif child.type == "text":
+            text.append(child.content)
+            if "<img" in child.content.lower():
+                env["problems"].append(TextProblem(
+                    line, field.name, "an HTML <img> tag is shown as text (HTML is not interpreted): write ![what it shows](images/NAME.png)",
+                ))
+            if "\ue000" in child.content or "\ue001" in child.content:  # formulas: their lines count
+                spans = env["lifted"].spans
+                line += sum(spans[decode(m.group(1))].source.count("\n") for m in PLACEHOLDER.finditer(child.content))
         elif child.type == "image":
+            text.append("\0")
             src = str(child.attrGet("src") or "")
-            if src.startswith(FIGURE_SCHEME) and src[len(FIGURE_SCHEME):]:
-                env["figures"].append(src[len(FIGURE_SCHEME):])
+            if src.startswith(FIGURE_SCHEME):
+                name = image_path(src[len(FIGURE_SCHEME):])
+                if _FIGURE_NAME.match(name):
+                    env["figures"].append(name)
+                else:
+                    env["problems"].append(TextProblem(
+                        line, field.name,
+                        f"{name!r} is not a figure name (lowercase letters, digits and dashes; `examdeck figures` lists them)",
+                    ))
             else:
-                env["problems"].append(
-                    TextProblem(line, field.name, f"image {src!r} is not a generated figure: write ![caption](figure:NAME)")
-                )
+                path = image_path(src)
+                if not path or _URL_SCHEME.match(path) or path.startswith(("/", "//")):
+                    env["problems"].append(TextProblem(
+                        line, field.name,
+                        f"image {path!r} is not a file of the deck folder: copy it there (e.g. images/) and write "
+                        "![what it shows](images/NAME.png)",
+                    ))
+                else:
+                    env["images"].append(ImageRef(path, line, field.name))
             _inspect_inline(child.children or [], line, env)
-        elif child.type.endswith("_open") or child.children:
-            _inspect_inline(child.children or [], line, env)
+        else:
+            text.append("\0")
+            if child.type.endswith("_open") or child.children:
+                _inspect_inline(child.children or [], line, env)
+    _left_as_text("".join(text), line, env)
 
 
-def _has_stray_dollar(text: str) -> bool:
-    """A `$` left in text is a broken formula, unless it is a price like `$5` or `5$`."""
-    without_prices = _CURRENCY_DOLLAR.sub("", text)
-    return "$" in without_prices
+def _left_as_text(text: str, line: int, env: dict) -> None:
+    match = _LEFT_LINK.search(text)
+    if match is None:
+        return
+    kind = "image" if match.group().startswith("!") else "link"
+    end = text.find(")", match.end())
+    shown = text[match.start() : end + 1 if end >= 0 else match.start() + 40].replace("\0", "")
+    env["problems"].append(TextProblem(
+        line, env["field"].name,
+        f"{shown} is not a valid Markdown {kind}, so it would show as text: write the address in angle brackets "
+        f"(![alt](<my file.png>)) or without spaces, and for an image use a file of the deck folder or figure:NAME",
+    ))
 
 
 @dataclass(frozen=True, slots=True)  # slots: one per card, 10,000 in a large deck
 class RenderedCard:
-    """A card's Anki fields as HTML (figures still as `figure:NAME/VARIANT` references) and what was found."""
+    """A card's Anki fields as HTML (figures still as `figure:NAME/VARIANT` references, images of
+    the deck folder as `examdeck-image:PATH`) and what was found."""
 
     card_id: str
     fields: dict[str, str]
     formulas: tuple[FormulaRef, ...]
     figures: tuple[str, ...]
     problems: tuple[TextProblem, ...]
+    images: tuple[ImageRef, ...] = ()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return RenderedCard, (self.card_id, self.fields, self.formulas, self.figures, self.problems)  # as TextProblem's
+        return RenderedCard, (self.card_id, self.fields, self.formulas, self.figures, self.problems, self.images)  # as TextProblem's
 
 
 def render_card(card: Card, deck_source: str) -> RenderedCard:
@@ -215,7 +331,7 @@ def render_card(card: Card, deck_source: str) -> RenderedCard:
     parts = [question]
     fields = {"Id": escapeHtml(card.id), "Question": retirement_banner(card) + question.html}
     if card.type == "mcq":
-        choices = [render_text(TextField(f"choices[{i}].text", c.text, c.line), inline=True) for i, c in enumerate(card.choices)]
+        choices = [render_text(TextField(f"{choice_name(i)}.text", c.text, c.line), inline=True) for i, c in enumerate(card.choices)]
         parts += choices
         fields.update(choice_fields(card, [r.html for r in choices]))
     elif card.type == "truefalse":
@@ -237,6 +353,7 @@ def render_card(card: Card, deck_source: str) -> RenderedCard:
         formulas=tuple(f for p in parts for f in p.formulas),
         figures=tuple(dict.fromkeys(figures)),
         problems=tuple(p for part in parts for p in part.problems),
+        images=tuple(i for part in parts for i in part.images),
     )
 
 
@@ -278,6 +395,11 @@ def _letter(n: int) -> str:
         n, rest = divmod(n - 1, 26)
         letters = chr(ord("A") + rest) + letters
     return letters
+
+
+def choice_name(index: int) -> str:
+    """A choice as students see it: `choices[B]` for the second."""
+    return f"choices[{chr(ord('A') + index)}]" if index < 26 else f"choices[{index + 1}]"
 
 
 def retirement_banner(card: Card) -> str:

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from .errors import Problem
 from .model import CARD_TYPES, MAX_CHOICES, STATUSES, Card, Choice, Deck, Retirement, SourceRef, TextField, Topic
-from .sources import KeyPath, SourceFile
+from .sources import KeyPath, SourceFile, field_name
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CARD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -145,6 +145,11 @@ def _validate_card(
     if not isinstance(raw, dict):
         out.add(path, "", "a card must be a mapping (id, type, topics, question, ...)")
         return None
+    _keys_in_block_scalars(out, path, raw, CARD_KEYS)
+    if isinstance(raw.get("choices"), list):
+        for i, item in enumerate(raw["choices"]):
+            if isinstance(item, dict):
+                _keys_in_block_scalars(out, path + ("choices", i), item, CHOICE_KEYS)
     _unknown_keys(out, path, raw, CARD_KEYS, "")
     card_id = _required_str(out, path, raw, "id")
     if card_id is not None and not CARD_ID.match(card_id):
@@ -262,7 +267,7 @@ def _choices(out: _Collector, path: KeyPath, raw: dict, multiple: bool) -> tuple
     choices = []
     for i, item in enumerate(value):
         item_path = path + ("choices", i)
-        field = f"choices[{i}]"
+        field = field_name(("choices", i))  # by letter, as students see it: choices[B]
         if not isinstance(item, dict):
             out.add(item_path, field, "a choice must be a mapping with text and correct")
             continue
@@ -354,6 +359,28 @@ def _optional_str(out: _Collector, path: KeyPath, raw: dict, key: str, field: st
         out.add(path + (key,), field or key, f"must be non-empty text (got {_type_name(value)})")
         return None
     return value.strip() if key != "description" else value
+
+
+_KEY_LINE = re.compile(r"^[ \t]*([a-z_]+):(?:[ \t]|$)")
+
+
+def _keys_in_block_scalars(out: _Collector, path: KeyPath, raw: dict, keys: set[str]) -> None:
+    """A key indented into the block scalar above it (`answer:` indented like the question's text)
+    is text to YAML: name it, rather than only reporting the key as missing."""
+    for key, value in raw.items():
+        if not isinstance(value, str) or (path + (key,)) not in out.source.text_offsets:
+            continue
+        first = out.source.line(path + (key,)) + 1
+        for index, text_line in enumerate(value.split("\n")):
+            match = _KEY_LINE.match(text_line)
+            if match and match.group(1) in keys and match.group(1) not in raw:
+                name = match.group(1)
+                field = field_name(path[2:] + (name,)) if path[:1] == ("cards",) else name
+                out.problems.append(Problem(
+                    out.source.path, first + index, field,
+                    f"'{name}:' is indented into the block scalar of '{key}' (the text under '{key}: |'), so YAML reads "
+                    f"it as text: indent '{name}:' like '{key}:'",
+                ))
 
 
 def _unknown_keys(out: _Collector, path: KeyPath, raw: dict, allowed: set[str], prefix: str) -> None:

@@ -7,6 +7,7 @@ The output is plain data plus a map from each value's path (e.g. ``("cards", 2, 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -177,9 +178,7 @@ def _parse_with(
             return SourceFile(shown, *simple)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        line, message = yaml_message(exc)
         problems.append(Problem(shown, line, "", f"invalid YAML: {message}"))
         return None
     except yaml.YAMLError as exc:
@@ -192,8 +191,102 @@ def _parse_with(
         loader.dispose()
     lines: dict[KeyPath, int] = {}
     text_offsets: dict[KeyPath, int] = {}
-    _record_lines(node, (), lines, text_offsets, shown, problems, set())
+    _record_lines(node, (), lines, text_offsets, shown, problems, set(), text)
     return SourceFile(shown, data, lines, text_offsets)
+
+
+_QUOTE_ADVICE = ("write this text in single quotes ('...') or as a block scalar (key: | and the text indented on the "
+                 "next lines), where a backslash stays a backslash")
+
+
+def yaml_message(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """A PyYAML error in plain words, and the 1-based line it is about (0: unknown).
+
+    PyYAML marks where it noticed the error, often the line after the cause; where its
+    context mark (the construct it was reading) is the cause, that line is given."""
+    problem = str(exc.problem or "")
+    context = str(exc.context or "")
+    problem_line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+    context_line = exc.context_mark.line + 1 if exc.context_mark else problem_line
+    if "could not find expected ':'" in problem:
+        return context_line, ("this line is not 'key: value' and does not continue the text above: write a text of "
+                              "several lines as a block scalar (key: | and the text indented below), or indent the "
+                              "line under its key")
+    if "mapping values are not allowed here" in problem:
+        return problem_line, ("': ' (a colon and a space) inside unquoted text, or a key indented deeper than the keys "
+                              "above it: put the text in single quotes or a block scalar (key: |), or line the key up "
+                              "with the others")
+    if "unknown escape character" in problem or "escape sequence" in problem:
+        escape = problem.rsplit(" ", 1)[-1].strip("'")
+        if "escape sequence of" in problem:  # \x, \u or \U not followed by hexadecimal digits: \xi, \upsilon
+            escape = {"2": "x", "4": "u", "8": "U"}.get(problem.split("sequence of ")[1][:1], "x") + escape
+        return problem_line, f"the backslash was read as a YAML escape (in double quotes), and \\{escape} is not one: {_QUOTE_ADVICE}"
+    if "cannot start any token" in problem:
+        if "'\\t'" in problem:
+            return problem_line, "a tab character: YAML indents with spaces only"
+        char = problem.split("'")[1] if "'" in problem else "this character"
+        return problem_line, f"a value cannot start with {char}: put the text in quotes or a block scalar (key: |)"
+    if "scanning an alias" in context or "undefined alias" in problem:
+        return problem_line, ("a value starting with * (like *emphasis*) is read as a YAML alias: put the text in quotes "
+                              "or a block scalar (key: |)")
+    if "quoted scalar" in context and "end of stream" in problem:
+        return context_line, "a quoted text opened on this line is never closed: add the closing quote"
+    if "flow sequence" in context or "flow mapping" in context:
+        bracket = "[ ... ]" if "sequence" in context else "{ ... }"
+        return context_line, (f"the {bracket} opened on this line is not closed where expected, or holds unquoted text "
+                              "with ': ' or ',' in it: close it, or quote such text")
+    if "block scalar" in context:
+        return problem_line, "after | or > only - or + (or an indentation digit) may follow: start the text on the next line"
+    if "expected <block end>" in problem or "expected key" in problem:
+        return problem_line, ("this line is not indented like the lines above: the keys of one card line up, and so do "
+                              "the '- ' items of a list (use spaces only)")
+    return problem_line or context_line, problem or context
+
+
+# Escapes of double-quoted YAML that give a control or invisible character (`"\theta"` is a tab
+# and "heta"): what each gives.
+_CONTROL_ESCAPES = {
+    "0": "a null character", "a": "a bell character", "b": "a backspace", "t": "a tab", "\t": "a tab",
+    "n": "a line break", "v": "a vertical tab", "f": "a form feed", "r": "a carriage return", "e": "an escape character",
+    "N": "a next-line character", "_": "a no-break space", "L": "a line separator", "P": "a paragraph separator",
+}
+_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.DOTALL)
+_WORD_AFTER = re.compile(r"\\[A-Za-z]+")
+
+
+def _escape_problem(node: yaml.Node, text: str) -> tuple[int, str] | None:
+    """A double-quoted scalar whose escapes gave a control character: its line and what to do."""
+    raw = text[node.start_mark.index : node.end_mark.index]
+    for match in _ESCAPE.finditer(raw):
+        code = match.group(1)
+        what = _CONTROL_ESCAPES.get(code)
+        if what is None and code[0] in "xuU" and len(code) > 1:
+            value = int(code[1:], 16)
+            if value < 0x20 or 0x7F <= value < 0xA0:
+                what = f"the control character U+{value:04X}"
+        if what is None:
+            continue
+        line = node.start_mark.line + 1 + raw.count("\n", 0, match.start())
+        word = _WORD_AFTER.match(raw, match.start())
+        written = word.group() if word else match.group()
+        shown = f'"{written}" became {what} followed by "{written[2:]}"' if len(written) > 2 else f'"{written}" became {what}'
+        return line, (f"the backslash was read as a YAML escape: in double quotes {shown}; {_QUOTE_ADVICE}")
+    return None
+
+
+def field_name(key_path: KeyPath) -> str:
+    """A value's field as messages name it: `question`, `choices[B].text`, `topics[0].slug`."""
+    if len(key_path) >= 2 and key_path[0] == "cards" and isinstance(key_path[1], int):
+        key_path = key_path[2:]
+    name = ""
+    previous = None
+    for key in key_path:
+        if isinstance(key, int):
+            name += f"[{chr(ord('A') + key)}]" if previous == "choices" and key < 26 else f"[{key}]"
+        else:
+            name += f".{key}" if name else str(key)
+        previous = key
+    return name
 
 
 _TAG = "tag:yaml.org,2002:"
@@ -236,6 +329,8 @@ def _build_simple(
     if kind == "scalar":
         if node.style in ("|", ">"):
             text_offsets[key_path] = 1
+        elif node.style == '"' and not node.value.isprintable():
+            raise _NotSimple  # an escape may have made a control character: the full path reports it
         if tag == _TAG + "str":
             return node.value  # SafeConstructor.construct_yaml_str
         if tag in _PLAIN_SCALAR_TAGS:
@@ -268,6 +363,7 @@ def _record_lines(
     shown: str,
     problems: list[Problem],
     visited: set[int],
+    text: str = "",
 ) -> None:
     lines[key_path] = node.start_mark.line + 1
     if id(node) in visited:  # an alias seen before (possibly a cycle): its lines are recorded
@@ -276,9 +372,13 @@ def _record_lines(
     # Node kinds by their `id` ("scalar", "sequence", "mapping"): no yaml import needed here.
     if node.id == "scalar" and node.style in ("|", ">"):
         text_offsets[key_path] = 1
+    elif node.id == "scalar" and node.style == '"' and not node.value.isprintable() and text:
+        found = _escape_problem(node, text)
+        if found is not None:
+            problems.append(Problem(shown, found[0], field_name(key_path), found[1]))
     elif node.id == "sequence":
         for index, item in enumerate(node.value):
-            _record_lines(item, key_path + (index,), lines, text_offsets, shown, problems, visited)
+            _record_lines(item, key_path + (index,), lines, text_offsets, shown, problems, visited, text)
     elif node.id == "mapping":
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -288,7 +388,7 @@ def _record_lines(
             if key in seen:
                 problems.append(Problem(shown, key_node.start_mark.line + 1, key, "duplicate key"))
             seen.add(key)
-            _record_lines(value_node, key_path + (key,), lines, text_offsets, shown, problems, visited)
+            _record_lines(value_node, key_path + (key,), lines, text_offsets, shown, problems, visited, text)
             lines[key_path + (key,)] = key_node.start_mark.line + 1
 
 
