@@ -19,7 +19,7 @@ CARD_KEYS = {
     "figure", "source", "status", "notes", "retired_in", "reason",
 }
 SOURCE_KEYS = {"question", "part", "points"}
-CHOICE_KEYS = {"text", "correct"}
+CHOICE_KEYS = {"text", "correct", "fixed"}  # fixed: keeps its place when choices are shuffled (AMC's \lastchoices)
 
 
 class _Collector:
@@ -257,6 +257,8 @@ def _choices(out: _Collector, path: KeyPath, raw: dict, multiple: bool) -> tuple
             continue
         _unknown_keys(out, item_path, item, CHOICE_KEYS, f"{field}.")
         text = _text_field(out, item_path, item, "text", required=True, field=f"{field}.text")
+        if not isinstance(item.get("fixed", False), bool):
+            out.add(item_path + ("fixed",), f"{field}.fixed", "must be true or false")
         correct = item.get("correct")
         if not isinstance(correct, bool):
             out.add(item_path + ("correct",), f"{field}.correct", "must be true or false")
