@@ -132,7 +132,7 @@ def test_mine_cards_types_topics_and_answers(mine) -> None:
         ("gd-step", "truefalse", ("optimization",), False, "active"),
         ("sgd-noise", "truefalse", ("optimization",), False, "active"),
         ("newton", "open", ("optimization",), False, "active"),
-        ("typography", "mcq", ("text-and-macros",), False, "active"),
+        ("typography", "mcq", ("text-and-macros",), False, "draft"),  # its image is missing
     ]  # the \onecopy header, \namefield and \insertgroup made no card
     assert [(t.slug, t.title) for t in mine.topics] == [
         ("linear-algebra", "Linear algebra"), ("optimization", "Optimization"), ("text-and-macros", "Text and macros"),
@@ -179,12 +179,12 @@ def test_mine_text_macros_become_markdown_and_unknown_ones_are_warned(mine) -> N
         "“Café” and naïve are spelled with accents; `grad_f` is code;\n50% is half.\\\n"
         "Which statement about *quotes* is right?*[image not imported: quotes.png]*"
     )
-    assert typography.choices[1].text == "They are dropped \\mystery{entirely}"
-    assert "quotes.png" in typography.notes and "not imported" in typography.notes
+    assert typography.choices[1].text == "They are dropped `\\mystery{entirely}`"  # as written, shown as code
+    assert "quotes.png" in typography.notes and "not found" in typography.notes
     assert card(mine, "sgd-noise").question.endswith("strongly convex function – even with noisy gradients.")
     assert [str(w) for w in mine.warnings] == [
-        (f"{mine.warnings[0].path}:84: warning: image 'quotes.png' not imported: cards can only show generated "
-         "figures (figure:NAME); a placeholder was left in the text"),
+        (f"{mine.warnings[0].path}:84: warning: image 'quotes.png' not imported: file not found in the exam's folder "
+         f"{AMC.resolve()} (tried quotes.png, with .pdf/.png/.jpg/.jpeg); the card is a draft with a placeholder"),
         f"{mine.warnings[0].path}:87: warning: unknown LaTeX macro \\mystery kept verbatim",
     ]
 
@@ -192,7 +192,7 @@ def test_mine_text_macros_become_markdown_and_unknown_ones_are_warned(mine) -> N
 def test_mine_builds_with_every_formula_typeset(tmp_path: Path, figures_dir: Path) -> None:
     import_deck(AMC / "mine.tex", tmp_path / "cards" / "mine", key="mine")
     built, _ = build(tmp_path / "cards", BuildOptions(out_dir=tmp_path / "build", figures_dir=figures_dir))
-    assert [(p.deck_key, p.note_count) for p in built] == [("mine", 6)]
+    assert [(p.deck_key, p.note_count) for p in built] == [("mine", 5)]  # the draft (image missing) is not shipped
 
 
 # --- LaTeX to Markdown, macro by macro -----------------------------------------------------
@@ -233,7 +233,7 @@ def test_unknown_macros_and_environments_are_kept_verbatim_with_the_line() -> No
     latex = "first line\nsee \\cite{knuth} and\n\\begin{tabular}{cc} a & b \\end{tabular}"
     ctx = Context("t.tex")
     markdown = latex_to_markdown(latex, 0, len(latex), ctx, lambda offset: latex.count("\n", 0, offset) + 1)
-    assert markdown == "first line\nsee \\cite{knuth} and\n\n```latex\n\\begin{tabular}{cc} a & b \\end{tabular}\n```"
+    assert markdown == "first line\nsee `\\cite{knuth}` and\n\n```latex\n\\begin{tabular}{cc} a & b \\end{tabular}\n```"
     assert [str(w) for w in ctx.warnings] == [
         "t.tex:2: warning: unknown LaTeX macro \\cite kept verbatim",
         "t.tex:3: warning: unknown LaTeX environment 'tabular' kept verbatim as a code block",

@@ -256,13 +256,21 @@ def group_contexts(doc: TexDocument, ctx: Context, definitions: Definitions,
                     if t.group(1) in ("shufflegroup", "melangegroupe") and read_group(text, t.end())]
         context = latex_to_markdown(text, start, token.start(), ctx, doc.line, shuffles)
         group_name = text[group[0]:group[1]].strip()
-        if context:
+        if context and not is_heading(context):
             ctx.warn(doc.line(token.start()), f"the text before \\{name}{{{group_name}}} ({context[:40]!r}...) was put "
                                               f"before each question of group {group_name!r} as its context")
             previous = found.get(group_name)
             found[group_name] = (previous[0] + "\n\n" + context if previous else context, ctx.met)
         start = group[2]
     return found
+
+
+def is_heading(markdown: str) -> bool:
+    """A part title (`**Geography**`, `Part 2 - Optics`) rather than a statement: one short line, no
+    formula, image or code, no sentence punctuation at its end."""
+    plain = re.sub(r"[*_\\]", "", markdown).strip()
+    return ("\n" not in plain and len(plain.split()) <= 8 and not re.search(r"[$`!]|\]\(", markdown)
+            and not plain.endswith((".", ":", "?", ";")))
 
 
 def _with_context(question: AmcQuestion, span: tuple[int, int], groups: list[tuple[str, int, int]],
@@ -521,8 +529,9 @@ def _mcq_card(question: AmcQuestion, base: ImportedCard, correct: list[AmcChoice
         ctx.warn(question.line, f"questionmult {question.amc_id!r} has no correct choice: "
                                 f"added {NONE_CORRECT!r} as the correct one")
     elif len(correct) > 1 and not multiple:
-        ctx.warn(question.line, f"question {question.amc_id!r} has {len(correct)} correct choices: "
-                                "imported with multiple: true")
+        if not question.indicative:
+                ctx.warn(question.line, f"question {question.amc_id!r} has {len(correct)} correct choices: "
+                                    "imported with multiple: true")
         multiple = True
     return _replace(base, type="mcq", choices=tuple(choices), multiple=multiple, explanation=question.explanation,
                     notes=notes)

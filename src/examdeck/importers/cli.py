@@ -125,7 +125,7 @@ def _run(ui: Ui | None, result: ImportResult, deck_key: str, out_dir: Path | Non
     for warning in result.warnings:
         _warn(ui, str(warning))
     meta = DeckMeta(deck_key, title or deck_key, tuple(Topic(t.slug, t.title) for t in result.topics), description)
-    report = write_deck(result.cards, meta, out_dir)
+    report = write_deck(result.cards, meta, out_dir, result.images)
     _report(ui, report)
 
 
@@ -152,4 +152,6 @@ def _report(ui: Ui, report: MergeReport) -> None:
                 f"{', '.join(report.untracked)}")
     if report.removed_upstream:
         ui.info(f"  no longer in the exam: {', '.join(report.removed_upstream)} (kept; consider status: nullified)")
+    for image in report.images_kept:
+        ui.info(f"  {image}: the folder's file differs from the exam's image and was kept (delete it to take the exam's)")
     ui.info(f"  wrote: {', '.join(report.files_written) or 'nothing (the folder already had every card)'}")

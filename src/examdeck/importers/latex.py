@@ -519,6 +519,8 @@ _IGNORED = {
     # AMC's own commands under every name (automultiplechoice.sty lets the French ones be the English ones).
     "bareme": 1, "scoringDefaultM": 1, "scoringDefaultS": 1, "baremeDefautM": 1, "baremeDefautS": 1,
     "QuestionIndicative": 0, "lastchoices": 0, "alafin": 0, "AMCcompleteMulti": 0, "AMCcleardoublepage": 0,
+    "hrule": 0, "hline": 0, "dotfill": 0, "hrulefill": 0,
+    "setgroupmode": 2, "setdefaultgroupmode": 1, "AMCrandomseed": 1, "AMCsetScoreFormat": 1,
     "shufflegroup": 1, "melangegroupe": 1, "insertgroup": 1, "restituegroupe": 1, "cleargroup": 1,
     "namefield": 1, "champnom": 1, "AMCsetFoundBox": 0, "color": 1, "graphicspath": 1,
 }
