@@ -235,7 +235,9 @@ def group_contexts(doc: TexDocument, ctx: Context, definitions: Definitions,
         if _inside(definitions.spans, token.start()) or _inside(spans, token.start()):
             continue
         if name in _BOUNDARIES or name == "element":
-            group = read_group(text, token.end())
+            star = text.startswith("*", token.end())
+            name = name + "*" if star and name in ("section", "subsection") else name
+            group = read_group(text, token.end() + star)
             if name in ("onecopy", "exemplaire") and group:
                 start = group[2] if read_group(text, group[2]) is None else read_group(text, group[2])[0]
             elif name == "element" and group:
@@ -255,8 +257,12 @@ def group_contexts(doc: TexDocument, ctx: Context, definitions: Definitions,
         shuffles = [(t.start(), read_group(text, t.end())[2]) for t in macro_tokens(text, start, token.start())
                     if t.group(1) in ("shufflegroup", "melangegroupe") and read_group(text, t.end())]
         context = latex_to_markdown(text, start, token.start(), ctx, doc.line, shuffles)
+        paragraphs = context.split("\n\n")
+        while paragraphs and is_heading(paragraphs[0]):  # part titles are not a statement
+            paragraphs.pop(0)
+        context = "\n\n".join(paragraphs)
         group_name = text[group[0]:group[1]].strip()
-        if context and not is_heading(context):
+        if context:
             ctx.warn(doc.line(token.start()), f"the text before \\{name}{{{group_name}}} ({context[:40]!r}...) was put "
                                               f"before each question of group {group_name!r} as its context")
             previous = found.get(group_name)

@@ -54,7 +54,7 @@ class Context:
     verbatims: list[Verbatim] = field(default_factory=list)  # bodies set aside by texfiles
     saved_verbatim: dict[str, Verbatim] = field(default_factory=dict)  # fancyvrb \begin{SaveVerbatim}{name}
     graphics_path: tuple[str, ...] = ("",)
-    computed: dict[str, tuple[str, int]] = field(default_factory=dict)  # \va -> (macro defining it, line)
+    computed: dict[str, tuple[str, str]] = field(default_factory=dict)  # "va" -> ("pgfmathsetmacro", "exam.tex:12")
     images: dict[str, Image] = field(default_factory=dict)  # file in the deck's images/ folder -> image
     # What the conversion being done met, read by the caller (e.g. to make a question a draft).
     met: Met = field(default_factory=lambda: Met())
@@ -307,7 +307,8 @@ def collect_definitions(doc: TexDocument, ctx: Context) -> Definitions:
         elif command in _DEFINES:
             name = _first_name(text, token.end())
             if name:
-                ctx.computed.setdefault(name, (command, int(doc.line(token.start()))))
+                line = doc.line(token.start())
+                ctx.computed.setdefault(name, (command, f"{line.path}:{int(line)}"))
             continue
         else:
             continue
@@ -317,7 +318,7 @@ def collect_definitions(doc: TexDocument, ctx: Context) -> Definitions:
         uses = {m.group(1) for m in _MACRO.finditer(macro.body)}
         hit = next((u for u in uses if u in COMPUTED or u in ctx.computed), None)
         if hit is not None and name not in ctx.computed:
-            ctx.computed[name] = ctx.computed.get(hit, (hit, 0))
+            ctx.computed[name] = ctx.computed.get(hit, (hit, ""))
     question_macros = frozenset(n for n, m in ctx.macros.items() if _QUESTION_IN_BODY.search(m.body))
     for name in question_macros:
         ctx.computed.pop(name, None)
@@ -435,7 +436,7 @@ def expand_macros(tex: str, macros: dict[str, Macro], depth: int = 0) -> str:
     changed = False
     for token in macro_tokens(tex, 0, len(tex)):
         macro = macros.get(token.group(1))
-        if macro is None:
+        if macro is None or token.start() < i:  # unknown, or inside the arguments of one just expanded
             continue
         args, after = _macro_arguments(tex, token.end(), macro)
         if args is None:
@@ -611,8 +612,8 @@ def code_in_math(raw: str) -> str:
 def _computed_reason(name: str, ctx: Context) -> str:
     if name in COMPUTED:
         return f"\\{name}"
-    command, line = ctx.computed[name]
-    return f"\\{name} (set by \\{command}" + (f" at line {line})" if line else ")")
+    command, where = ctx.computed[name]
+    return f"\\{name} (set by \\{command}" + (f" at {where})" if where else ")")
 
 
 class _Converter:
