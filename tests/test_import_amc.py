@@ -616,7 +616,7 @@ def test_context_of_an_element_and_before_insertgroup_reaches_each_question() ->
         "Read this verse before answering: *the stars came out one by one in the night*.\n\n"
         "Which word rhymes with the last word of the verse?")
     assert shown(result.warnings) == [
-        f"context.tex:27: warning: the text before \\insertgroup{{poem}} ('Read this verse before answering: "
+        "context.tex:27: warning: the text before \\insertgroup{poem} ('Read this verse before answering: "
         "*the s'...) was put before each question of group 'poem' as its context"]
 
 
@@ -713,7 +713,7 @@ def test_wrappers_are_unwrapped_and_unknown_macros_kept_byte_for_byte() -> None:
     assert cards["colour-boxes"].question == (
         "The box x and this stay readable; `\\lowercase{Mixed {C}ase {{T}ext}}` is kept as written.")
     assert shown(result.warnings) == [
-        f"wrappers.tex:16: warning: unknown LaTeX macro \\lowercase kept verbatim"]
+        "wrappers.tex:16: warning: unknown LaTeX macro \\lowercase kept verbatim"]
 
 
 def test_mhchem_is_math_and_keeps_its_argument() -> None:
@@ -736,7 +736,7 @@ def test_true_false_in_the_exam_language_group_names_in_any_script_and_duplicate
     assert cards["en-true"].question == "Sound needs a medium to travel."
     assert cards["en-true-2"].topics == ("spare",)
     assert shown(result.warnings) == [
-        f"languages.tex:30: warning: question id 'en-true' is used twice (also at line 24; this one is in "
+        "languages.tex:30: warning: question id 'en-true' is used twice (also at line 24; this one is in "
         "a group the exam never inserts): this one is imported as 'en-true-2'"]
 
 
@@ -930,3 +930,36 @@ def test_kinds_imported_into_anki(tmp_path: Path, figures_dir: Path, collection)
     for note in notes.values():
         for command in AMC_COMMANDS:
             assert command not in " ".join(note.fields)
+
+
+# --- nothing shippable ----------------------------------------------------------------------------
+
+def test_build_of_an_all_draft_deck_says_what_was_left_out_and_fails(tmp_path: Path, figures_dir: Path) -> None:
+    source = ("\\begin{document}\n\\element{essays}{\\begin{question}{explain-tides}\nWhy are there two tides a day?\n"
+              "\\AMCOpen{lines=4}{\\wrongchoice[0]{0}\\scoring{0}\\correctchoice[1]{1}\\scoring{1}}\n\\end{question}}\n"
+              "\\end{document}\n")
+    result = parse_amc(source, "essays.tex")
+    write_deck(result.cards, DeckMeta("essays", "Essays", result.topics), tmp_path / "cards" / "essays")
+    from examdeck.cli import main
+
+    run = CliRunner().invoke(main, ["build", str(tmp_path / "cards"), "--out", str(tmp_path / "build"),
+                                    "--figures-dir", str(figures_dir)])
+    assert run.exit_code == 1
+    assert "card 'explain-tides' left out: a draft (review it and remove status: draft, or build with --include-drafts" in run.output
+    assert "nothing shippable: every card was left out" in run.output
+    assert not list((tmp_path / "build").glob("*.apkg"))
+
+
+def test_a_draft_without_a_known_answer_is_never_shipped(tmp_path: Path, figures_dir: Path) -> None:
+    deck = tmp_path / "cards" / "d"
+    deck.mkdir(parents=True)
+    (deck / "deck.yaml").write_text("key: d\ntitle: D\ntopics:\n  - slug: t\n    title: T\n")
+    (deck / "c.yaml").write_text(
+        "cards:\n  - id: unknown-mcq\n    type: mcq\n    status: draft\n    topics: [t]\n    question: Which?\n"
+        "    choices:\n      - {text: a, correct: false}\n      - {text: b, correct: false}\n"
+        "  - id: unknown-tf\n    type: truefalse\n    status: draft\n    topics: [t]\n    question: Is it?\n"
+        "  - id: known\n    type: truefalse\n    status: draft\n    topics: [t]\n    question: Is it so?\n    answer: true\n")
+    built, warnings = build(tmp_path / "cards", BuildOptions(out_dir=tmp_path / "build", figures_dir=figures_dir,
+                                                             include_drafts=True))
+    assert [(p.deck_key, p.note_count) for p in built] == [("d", 1)]
+    assert any("left out 2 draft(s) whose answer is unknown (unknown-mcq, unknown-tf)" in w for w in warnings)
