@@ -231,13 +231,13 @@ def test_latex_to_markdown(latex: str, markdown: str) -> None:
 
 
 def test_unknown_macros_and_environments_are_kept_verbatim_with_the_line() -> None:
-    latex = "first line\nsee \\cite{knuth} and\n\\begin{tabular}{cc} a & b \\end{tabular}"
+    latex = "first line\nsee \\cite{knuth} and\n\\begin{quizbox}{cc} a & b \\end{quizbox}"
     ctx = Context("t.tex")
     markdown = latex_to_markdown(latex, 0, len(latex), ctx, lambda offset: latex.count("\n", 0, offset) + 1)
-    assert markdown == "first line\nsee `\\cite{knuth}` and\n\n```latex\n\\begin{tabular}{cc} a & b \\end{tabular}\n```"
+    assert markdown == "first line\nsee `\\cite{knuth}` and\n\n```latex\n\\begin{quizbox}{cc} a & b \\end{quizbox}\n```"
     assert [str(w) for w in ctx.warnings] == [
         "t.tex:2: warning: unknown LaTeX macro \\cite kept verbatim",
-        "t.tex:3: warning: unknown LaTeX environment 'tabular' kept verbatim as a code block",
+        "t.tex:3: warning: unknown LaTeX environment 'quizbox' kept verbatim as a code block",
     ]
 
 
@@ -626,8 +626,9 @@ def test_text_between_loose_questions_is_a_located_warning() -> None:
               "\\begin{choices}\\correctchoice{x}\\wrongchoice{y}\\end{choices}\n\\end{question}\n\\end{document}\n")
     result = parse_amc(source, "loose.tex")
     assert [str(w) for w in result.warnings] == [
-        "loose.tex:5: warning: text between two questions outside any \\element was not imported: "
-        "'The table below is used by the next question.'; put it inside the question that needs it"]
+        "loose.tex:5: warning: text outside any question was not imported: "
+        "'The table below is used by the next question.'; put it inside the question that needs it, or in an "
+        "\\element with the questions that share it"]
 
 
 def test_code_shows_as_printed() -> None:
@@ -963,3 +964,26 @@ def test_a_draft_without_a_known_answer_is_never_shipped(tmp_path: Path, figures
                                                              include_drafts=True))
     assert [(p.deck_key, p.note_count) for p in built] == [("d", 1)]
     assert any("left out 2 draft(s) whose answer is unknown (unknown-mcq, unknown-tf)" in w for w in warnings)
+
+
+def test_tables_lists_with_options_and_macros_that_write_choices() -> None:
+    cards = by_id(import_amc(KINDS / "layout.tex"))
+    assert cards["tableau-vitesses"].question == (
+        "D'après le tableau, quel coureur est le plus rapide sur le 1ᵉʳ tour ?\n\n"
+        "| Coureur | Temps (s) |\n|---|---|\n| Alice | $52{,}3$ |\n| Bruno | **49,8** |")
+    steps = cards["etapes"]  # \vraifaux writes the choices: expanded where the question reader sees them
+    assert (steps.type, steps.answer) == ("truefalse", True)
+    assert steps.question == ("On mesure une longueur en deux étapes :\n\n1. on aligne la règle ;\n\n"
+                              "2. on lit la graduation.\n\nL'ordre des étapes compte.")
+
+
+@pytest.mark.parametrize("latex, markdown", [
+    ("le 1\\ier{} et la 2\\ieme{} place, \\no~5", "le 1ᵉʳ et la 2ᵉ place, nᵒ 5"),
+    ("$x = \\nombre{3,5}$ et \\nombre{1 000} m", "$x = {3{,}5}$ et 1 000 m"),
+    ("$90\\degres$", "$90^{\\circ}$"),
+    ("H\\textsubscript{2}O", "H₂O"),
+])
+def test_french_typography(latex: str, markdown: str) -> None:
+    ctx = Context("t.tex")
+    assert latex_to_markdown(latex, 0, len(latex), ctx, lambda _offset: 1) == markdown
+    assert ctx.warnings == []

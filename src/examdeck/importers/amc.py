@@ -222,6 +222,27 @@ _BOUNDARIES = frozenset({"namefield", "champnom", "AMCcleardoublepage", "clearpa
                          "onecopy", "exemplaire", "section", "subsection", "section*", "subsection*", "maketitle"})
 
 
+def boundaries(doc: TexDocument, definitions: Definitions) -> list[int]:
+    """Offsets where the exam's body starts anew: after a copy's header (`\\onecopy{n}{`), the name
+    field, a heading, a page break. Text before them is the exam's furniture, not a question's context."""
+    text = doc.text
+    found = []
+    for token in macro_tokens(text, 0, len(text)):
+        name = token.group(1)
+        if name not in _BOUNDARIES or _inside(definitions.spans, token.start()):
+            continue
+        after = token.end() + text.startswith("*", token.end())
+        group = read_group(text, after)
+        if name in ("onecopy", "exemplaire") and group:
+            body = read_group(text, group[2])
+            found.append(body[0] if body else group[2])
+        elif group and name not in ("AMCcleardoublepage", "clearpage", "newpage", "maketitle"):
+            found.append(group[2])
+        else:
+            found.append(after)
+    return found
+
+
 def group_contexts(doc: TexDocument, ctx: Context, definitions: Definitions,
                    spans: list[tuple[int, int]]) -> dict[str, tuple[str, Met]]:
     """Text in the exam's body just before `\\insertgroup{g}` (since the previous insert, heading or
@@ -297,15 +318,26 @@ def _with_context(question: AmcQuestion, span: tuple[int, int], groups: list[tup
 
 def _warn_loose_text(doc: TexDocument, ctx: Context, groups: list[tuple[str, int, int]],
                      spans: list[tuple[int, int]], definitions: Definitions) -> None:
-    """Text between questions that are not in an `\\element` reaches no card: say where it is."""
-    loose = [sp for sp in spans if not any(s <= sp[0] < e for _, s, e in groups)]
-    for (_, previous_end), (next_start, _) in zip(loose, loose[1:]):
+    """Text just before a question that is not in an `\\element` (after the previous question, or after
+    the start of the copy with a formula, image, code or table in it) reaches no card: say where it is."""
+    body = re.search(r"\\begin\s*\{document\}", doc.text)
+    floor = body.end() if body else 0
+    ends = sorted([e for _, e in spans] + [e + 1 for _, _, e in groups] + boundaries(doc, definitions))
+    for start, _ in spans:
+        if any(s <= start < e for _, s, e in groups):
+            continue
+        previous = max([floor, *(e for e in ends if e <= start)])
         ctx.met = Met()
-        text = latex_to_markdown(doc.text, previous_end, next_start, ctx, doc.line)
-        if text:
-            first = previous_end + len(doc.text[previous_end:next_start]) - len(doc.text[previous_end:next_start].lstrip())
-            ctx.warn(doc.line(first), f"text between two questions outside any \\element was not imported: {text[:60]!r}; "
-                                      "put it inside the question that needs it")
+        text = latex_to_markdown(doc.text, previous, start, ctx, doc.line)
+        paragraphs = [p for p in text.split("\n\n") if p.strip() and not is_heading(p)]
+        after_question = any(e == previous for _, e in spans)
+        # Before the first question, instructions ("Duration: 1 hour") are the exam's furniture; data is not.
+        if paragraphs and (after_question or re.search(r"[$`|]|\]\(", text)):
+            text = "\n\n".join(paragraphs)
+            at = doc.text.find(text.split()[0][:8], previous, start) if text.split() else -1
+            where = at if at >= 0 else previous
+            ctx.warn(doc.line(where), f"text outside any question was not imported: {text[:60]!r}; put it inside the "
+                                      "question that needs it, or in an \\element with the questions that share it")
 
 
 def parse_question(

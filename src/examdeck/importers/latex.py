@@ -253,7 +253,10 @@ _DEFINES = frozenset({"pgfmathsetmacro", "pgfmathtruncatemacro", "pgfmathrandomi
                       "DTLgetvalueforkey", "randint", "setrannum", "setrandim", "pgfmathrandomitem"})
 COMPUTED_ENVS = frozenset({"pycode", "pyblock", "pyverbatim", "sympycode", "sympyblock", "luacode", "luacode*",
                            "pysub", "DTLenvforrow", "pythontexcustomcode"})
-_QUESTION_IN_BODY = re.compile(r"\\begin\s*\{(?:question|questionmult|questionmultx)\}|\\element(?![A-Za-z])")
+# A macro whose body writes a question, a group or choices is expanded in the source text, where the
+# question reader sees what it writes.
+_QUESTION_IN_BODY = re.compile(r"\\begin\s*\{(?:question|questionmult|questionmultx|choices|choiceshoriz|reponses|"
+                               r"reponseshoriz)\}|\\(?:element|correctchoice|wrongchoice|bonne|mauvaise|AMCOpen)(?![A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -500,7 +503,9 @@ _SYMBOLS = {
     "textquotedblleft": "“", "textquotedblright": "”", "guillemotleft": "«", "guillemotright": "»", "og": "« ",
     "fg": " »", "textbackslash": "\\\\", "textbar": "|", "textless": "<", "textgreater": ">",
     "textasciitilde": "~", "textasciicircum": "^", "textunderscore": "\\_", "dag": "†", "ddag": "‡",
-    "textbullet": "•", "checkmark": "✓", "slash": "/", "%": "%", "&": "&", "#": "\\#", "_": "\\_", "$": "\\$",
+    "textbullet": "•", "checkmark": "✓", "ier": "ᵉʳ", "iere": "ʳᵉ", "iers": "ᵉʳˢ", "ieres": "ʳᵉˢ", "ieme": "ᵉ",
+    "iemes": "ᵉˢ", "eme": "ᵉ", "emes": "ᵉˢ", "no": "nᵒ", "No": "Nᵒ", "degres": "°", "degre": "°",
+    "slash": "/", "%": "%", "&": "&", "#": "\\#", "_": "\\_", "$": "\\$",
     "{": "{", "}": "}", ",": " ", ";": " ", ":": " ", " ": " ", "\n": " ", "\t": " ", "quad": " ", "qquad": " ",
     "enspace": " ", "thinspace": " ", "space": " ", "nobreakspace": " ", "!": "", "/": "", "-": "", "@": "",
     "allowbreak": "", "*": "", "hfill": " ", "vfill": " ",
@@ -519,8 +524,9 @@ _IGNORED = {
     "pagestyle": 1, "thispagestyle": 1, "setlength": 2, "AMCcode": 2,
     # AMC's own commands under every name (automultiplechoice.sty lets the French ones be the English ones).
     "bareme": 1, "scoringDefaultM": 1, "scoringDefaultS": 1, "baremeDefautM": 1, "baremeDefautS": 1,
-    "QuestionIndicative": 0, "lastchoices": 0, "alafin": 0, "AMCcompleteMulti": 0, "AMCcleardoublepage": 0,
-    "hrule": 0, "hline": 0, "dotfill": 0, "hrulefill": 0,
+    "QuestionIndicative": 0, "multiSymbole": 0, "lastchoices": 0, "alafin": 0, "AMCcompleteMulti": 0, "AMCcleardoublepage": 0,
+    "hrule": 0, "hline": 0, "dotfill": 0, "hrulefill": 0, "toprule": 0, "midrule": 0, "bottomrule": 0,
+    "cline": 1, "arraystretch": 0, "tabcolsep": 0,
     "setgroupmode": 2, "setdefaultgroupmode": 1, "AMCrandomseed": 1, "AMCsetScoreFormat": 1,
     "shufflegroup": 1, "melangegroupe": 1, "insertgroup": 1, "restituegroupe": 1, "cleargroup": 1,
     "namefield": 1, "champnom": 1, "AMCsetFoundBox": 0, "color": 1, "graphicspath": 1,
@@ -535,11 +541,14 @@ _BOXES = {
 _CODE_FILES = {"lstinputlisting": 0, "VerbatimInput": 0, "verbatiminput": 0, "inputminted": 1, "BVerbatimInput": 0,
                "LVerbatimInput": 0}
 _USE_VERBATIM = frozenset({"UseVerbatim", "BUseVerbatim", "LUseVerbatim"})
+_SUPERSCRIPTS = dict(zip("abcdefghijklmnoprstuvwxyz0123456789+-()ABDEGHIJKLMNOPRTUVW",
+                         "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ"))
+_SUBSCRIPTS = dict(zip("aehijklmnoprstuvx0123456789+-()", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀₁₂₃₄₅₆₇₈₉₊₋₍₎"))
 _CHEMISTRY = frozenset({"ce", "pu"})  # mhchem: Anki's MathJax has it
 _WRAPPERS = {
     "emph": "*", "textit": "*", "textsl": "*", "textbf": "**", "underline": "", "uline": "", "textsc": "",
     "textrm": "", "textsf": "", "textup": "", "textnormal": "", "textmd": "", "mbox": "", "text": "", "fbox": "",
-    "hbox": "", "makebox": "", "framebox": "",
+    "hbox": "", "makebox": "", "framebox": "", "up": "", "bsc": "", "nombre": "", "numprint": "", "num": "",
 }
 _DECLARATIONS = {"bf": "**", "bfseries": "**", "em": "*", "it": "*", "itshape": "*", "sl": "*", "slshape": "*"}
 _HEADINGS = frozenset({"section", "section*", "subsection", "subsection*", "subsubsection", "subsubsection*",
@@ -554,6 +563,7 @@ _UNWRAPPED_ENVS = {
     "figure": 0, "figure*": 0, "table": 0, "table*": 0, "samepage": 0, "small": 0, "footnotesize": 0,
     "AMCnobreak": 0, "raggedright": 0,
 }
+_TABLES = {"tabular": 1, "tabular*": 2, "tabularx": 2, "longtable": 1, "tabulary": 2}  # {} arguments before the rows
 PICTURE_ENVS = frozenset({"tikzpicture", "circuitikz", "pspicture", "picture", "axis", "tikzcd", "forest", "xy"})
 _STARRED = frozenset({"\\", "vspace", "hspace", "section", "subsection", "subsubsection", "paragraph"})
 _LISTS = {"itemize": "-", "enumerate": "1.", "description": "-"}
@@ -573,6 +583,7 @@ def math_to_markdown(tex: str, display: bool, macros: dict[str, Macro], ctx: Con
     values known only when LaTeX compiles (`\\va` from `\\pgfmathsetmacro`) are shown as their name
     (`\\mathtt{\\backslash{}va}`) and recorded in `ctx.met`."""
     tex = expand_macros(tex, macros)
+    tex = _MATH_SHIMS.sub(_math_shim, tex)
     if ctx is not None:
         tex = _mark_computed(tex, ctx)
     tex = re.sub(r"\\label\s*\{[^{}]*\}|\\nonumber\b|\\notag\b", "", tex)
@@ -580,6 +591,16 @@ def math_to_markdown(tex: str, display: bool, macros: dict[str, Macro], ctx: Con
         lines = [line.rstrip() for line in textwrap.dedent(tex.strip("\n")).split("\n") if line.strip()]
         return "\n\n$$\n" + "\n".join(lines) + "\n$$\n\n"
     return "$" + re.sub(r"\s*\n\s*", " ", tex) + "$"
+
+
+# Text-mode number macros (babel-french, numprint, siunitx's \\num) that MathJax lacks, written as TeX.
+_MATH_SHIMS = re.compile(r"\\(nombre|numprint|num)\s*\{([^{}]*)\}|\\(degres|degre)(?![A-Za-z])")
+
+
+def _math_shim(match: re.Match[str]) -> str:
+    if match.group(3):
+        return "^{\\circ}"
+    return "{" + match.group(2).replace(",", "{,}").replace(" ", "\\,") + "}"
 
 
 def _mark_computed(tex: str, ctx: Context) -> str:
@@ -833,6 +854,15 @@ class _Converter:
             return self.code_file(name, line, after, end, out)
         if name in _BOXES:
             return self.box(name, after, end, out)
+        if name in ("textsuperscript", "textsubscript"):
+            raw = self.raw_argument(after, end)
+            if raw is None:
+                return after
+            table = _SUPERSCRIPTS if name == "textsuperscript" else _SUBSCRIPTS
+            if raw[0].strip() and all(c in table for c in raw[0].strip()):
+                out.append(raw[0].strip().translate(str.maketrans(table)))  # 1\textsuperscript{er} -> 1ᵉʳ
+                return raw[1]
+            return self.unknown(token.group(), line, after, end, out)
         if name in _CHEMISTRY:
             raw = self.raw_argument(after, end)
             if raw is None:
@@ -985,7 +1015,11 @@ class _Converter:
         elif name == "math":
             out.append(self.slot(math_to_markdown(self.text[body_start:body_end], False, self.ctx.macros, self.ctx), "m"))
         elif name in _LISTS:
-            out.append(self.list_items(name, body_start, body_end))
+            options = read_optional(self.text, body_start, body_end)  # enumitem: [label=(\alph*)]
+            start = options[2] if options and self.text[body_start:options[0] - 1].strip() == "" else body_start
+            out.append(self.list_items(name, start, body_end))
+        elif name in _TABLES and (table := self.table(name, body_start, body_end)) is not None:
+            out.append(self.slot(table, "c"))
         elif name in _UNWRAPPED_ENVS:
             start = self.skip_arguments(body_start, body_end, _UNWRAPPED_ENVS[name])
             out.append("\n\n" + self.convert(start, body_end) + "\n\n")
@@ -1001,6 +1035,67 @@ class _Converter:
             raw = textwrap.dedent(self.text[i:stop])
             out.append(self.slot("\n\n```latex\n" + raw.strip("\n") + "\n```\n\n", "c"))
         return stop
+
+    def table(self, name: str, start: int, end: int) -> str | None:
+        """A simple `tabular` as a Markdown table (its first row the header); None when it has merged
+        cells, paragraphs or a `|` in a cell (Markdown would split it), so it is kept as source."""
+        i = start
+        for _ in range(_TABLES[name]):
+            optional = read_optional(self.text, i, end)
+            if optional is not None and self.text[i:optional[0] - 1].strip() == "":
+                i = optional[2]
+            group = read_group(self.text, i, end)
+            if group is None:
+                return None
+            i = group[2]
+        rows: list[list[tuple[int, int]]] = [[]]
+        cell_start, depth, k = i, 0, i
+        while k < end:
+            c = self.text[k]
+            if c == "\\" and self.text.startswith("\\\\", k) and depth == 0:
+                rows[-1].append((cell_start, k))
+                k += 2
+                optional = read_optional(self.text, k, end)  # \\[2pt]
+                if optional is not None and self.text[k:optional[0] - 1].strip() == "":
+                    k = optional[2]
+                rows.append([])
+                cell_start = k
+                continue
+            if c == "\\":
+                k += 2
+                continue
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+            elif c == "&" and depth == 0:
+                rows[-1].append((cell_start, k))
+                cell_start = k + 1
+            k += 1
+        rows[-1].append((cell_start, end))
+        cells: list[list[str]] = []
+        for row in rows:
+            raw = [self.text[a:b] for a, b in row]
+            if any(re.search(r"\\(?:multicolumn|multirow|begin)\b", r) for r in raw):
+                return None
+            converted = [self.finish_cell(a, b) for a, b in row]
+            if all(not c for c in converted):
+                continue
+            if any("\n" in c or "|" in c for c in converted):
+                return None
+            cells.append(converted)
+        if not cells:
+            return None
+        width = max(len(r) for r in cells)
+        cells = [r + [""] * (width - len(r)) for r in cells]
+        lines = ["| " + " | ".join(r) + " |" for r in cells]
+        lines.insert(1, "|" + "---|" * width)
+        return "\n\n" + "\n".join(lines) + "\n\n"
+
+    def finish_cell(self, start: int, end: int) -> str:
+        """One table cell as finished inline Markdown (rules like \\hline dropped)."""
+        cell = _Converter(self.text, self.ctx, self.line_of, self.skip, self.depth)
+        return cell.finish(cell.convert(start, end)).strip()
 
     def list_items(self, name: str, start: int, end: int) -> str:
         self.list_depth += 1
