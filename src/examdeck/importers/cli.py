@@ -77,9 +77,13 @@ def import_group() -> None:
 def amc_command(ui: Ui, exam: Path, deck_key: str, out_dir: Path | None, title: str | None) -> None:
     """Import an auto-multiple-choice (AMC) LaTeX exam.
 
-    question -> mcq, questionmult -> mcq with several answers, TRUE/FALSE choices ->
-    true/false, \\AMCOpen -> open (its \\explain is the answer); \\element groups
-    become topics and each question's AMC id its card id. Formulas stay LaTeX.
+    question -> mcq, questionmult -> mcq with several answers, true/false choices
+    (TRUE/FALSE, Vrai/Faux, Wahr/Falsch...) -> true/false, \\AMCOpen -> open (its
+    \\explain is the answer); \\element groups become topics and each question's AMC
+    id its card id. Formulas stay LaTeX, with the exam's macros expanded. EXAM is the
+    main file: \\input and \\include are followed inside its folder; images are
+    copied to the deck's images/. Questions whose values LaTeX computes (fp,
+    pgfmath...) or whose images are missing are imported as drafts saying why.
 
     \b
     Example:

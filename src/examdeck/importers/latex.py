@@ -1,8 +1,15 @@
 """LaTeX text to our Markdown: math kept as TeX in `$...$` / `$$...$$`, text macros to Markdown.
 
-Not a TeX engine: it knows the macros exams use (emphasis, accents, quotes, lists, math
-environments, `\\newcommand` shorthands) and keeps anything else verbatim, with a warning that
-names the line. Offsets index the source text, so every message can say `path:line`.
+Not a TeX engine: it knows the macros exams use (emphasis, accents, quotes, lists, tables, code,
+math environments, the exam's own macros in every defining form) and keeps anything else verbatim
+(as inline code, byte for byte), with a warning that names the line. Offsets index the document
+built by `texfiles`, so every message can say `file:line`, in whichever input file it is.
+
+Why not pylatexenc's LatexWalker (evaluated for issue 15): it parses every field report, but it
+only knows a macro's arguments when given its spec, so every AMC command, the exam's own macros
+and `\\def` parameter texts would need specs here anyway; it neither expands macros (a
+`\\newcommand` that writes a question), nor follows `\\input` with file:line locations, nor knows
+what `alltt` or fancyvrb print. Those are the faults to fix, so the reader stays ours.
 """
 
 from __future__ import annotations
