@@ -982,8 +982,12 @@ def test_tables_lists_with_options_and_macros_that_write_choices() -> None:
     ("$x = \\nombre{3,5}$ et \\nombre{1 000} m", "$x = {3{,}5}$ et 1 000 m"),
     ("$90\\degres$", "$90^{\\circ}$"),
     ("H\\textsubscript{2}O", "H₂O"),
+    # siunitx (physics exams): plain TeX that Anki's MathJax knows.
+    ("\\SI{3}{\\metre\\per\\second} and \\qty{1.5e3}{\\kilo\\joule}",
+     "$3\\,\\mathrm{m}\\,\\mathrm{s}^{-1}$ and $1.5\\times 10^{3}\\,\\mathrm{kJ}$"),
+    ("$v = \\SI{20}{\\degreeCelsius}$, \\si{\\micro\\metre\\squared}", "$v = {20\\,{}^{\\circ}\\mathrm{C}}$, $\\mathrm{\\mu m}^{2}$"),
 ])
-def test_french_typography(latex: str, markdown: str) -> None:
+def test_french_typography_and_units(latex: str, markdown: str) -> None:
     ctx = Context("t.tex")
     assert latex_to_markdown(latex, 0, len(latex), ctx, lambda _offset: 1) == markdown
     assert ctx.warnings == []

@@ -591,6 +591,8 @@ def math_to_markdown(tex: str, display: bool, macros: dict[str, Macro], ctx: Con
     (`\\mathtt{\\backslash{}va}`) and recorded in `ctx.met`."""
     tex = expand_macros(tex, macros)
     tex = _MATH_SHIMS.sub(_math_shim, tex)
+    if "\\" in tex:
+        tex = _siunitx_in_math(tex)
     if ctx is not None:
         tex = _mark_computed(tex, ctx)
     tex = re.sub(r"\\label\s*\{[^{}]*\}|\\nonumber\b|\\notag\b", "", tex)
@@ -608,6 +610,82 @@ def _math_shim(match: re.Match[str]) -> str:
     if match.group(3):
         return "^{\\circ}"
     return "{" + match.group(2).replace(",", "{,}").replace(" ", "\\,") + "}"
+
+
+_SI_PREFIXES = {"yocto": "y", "zepto": "z", "atto": "a", "femto": "f", "pico": "p", "nano": "n", "micro": "\\mu ",
+                "milli": "m", "centi": "c", "deci": "d", "deca": "da", "deka": "da", "hecto": "h", "kilo": "k",
+                "mega": "M", "giga": "G", "tera": "T", "peta": "P", "exa": "E"}
+_SI_UNITS = {"metre": "m", "meter": "m", "second": "s", "gram": "g", "kilogram": "kg", "newton": "N", "joule": "J",
+             "watt": "W", "volt": "V", "ampere": "A", "ohm": "\\Omega", "hertz": "Hz", "kelvin": "K",
+             "degreeCelsius": "{}^{\\circ}\\mathrm{C}", "celsius": "{}^{\\circ}\\mathrm{C}", "mole": "mol",
+             "litre": "L", "liter": "L", "pascal": "Pa", "coulomb": "C", "tesla": "T", "henry": "H", "farad": "F",
+             "electronvolt": "eV", "hour": "h", "minute": "min", "day": "d", "bar": "bar", "percent": "\\%",
+             "degree": "{}^{\\circ}", "radian": "rad", "candela": "cd", "becquerel": "Bq", "byte": "B", "bit": "bit",
+             "siemens": "S", "weber": "Wb", "lumen": "lm", "lux": "lx", "gray": "Gy", "sievert": "Sv", "katal": "kat",
+             "tonne": "t", "hectare": "ha", "decibel": "dB", "astronomicalunit": "au", "dalton": "Da"}
+_SIUNITX = re.compile(r"\\(SI|qty|si|unit|num|ang)(?![A-Za-z])\s*(?:\[[^\]]*\])?")
+
+
+def siunitx_tex(command: str, args: list[str]) -> str | None:
+    """siunitx's `\\SI{3}{\\metre\\per\\second}` (and `\\qty`, `\\si`, `\\unit`, `\\num`) as plain TeX
+    MathJax knows (`3\\,\\mathrm{m}\\,\\mathrm{s}^{-1}`); None when a unit is not one we know."""
+    number = ""
+    if command in ("SI", "qty", "num", "ang"):
+        raw = args[0].strip()
+        mantissa, _, exponent = raw.replace(" ", "").partition("e")
+        number = mantissa.replace(",", "{,}") + (f"\\times 10^{{{exponent}}}" if exponent else "")
+        if command == "num":
+            return number
+        if command == "ang":
+            return number + "^{\\circ}"
+    units = args[-1] if command != "num" else ""
+    parts: list[str] = []
+    pending_power, per, prefix = "", False, ""
+    for token in re.finditer(r"\\([A-Za-z]+)(?:\{([^{}]*)\})?|([^\\\s]+)", units):
+        name, argument, literal = token.group(1), token.group(2), token.group(3)
+        if literal is not None:
+            parts.append(f"\\mathrm{{{literal}}}")
+        elif name in _SI_PREFIXES:
+            prefix += _SI_PREFIXES[name]
+        elif name in ("square", "cubic"):
+            pending_power = "2" if name == "square" else "3"
+        elif name in ("squared", "cubed", "tothe") and parts:
+            power = {"squared": "2", "cubed": "3"}.get(name, argument or "")
+            parts[-1] = parts[-1].replace("^{-1}", "") + f"^{{{'-' if parts[-1].endswith('^{-1}') else ''}{power}}}"
+        elif name == "per":
+            per = True
+        elif name in _SI_UNITS:
+            symbol = _SI_UNITS[name]
+            unit = symbol if symbol.startswith("{}") or symbol.startswith("\\") and not prefix else f"\\mathrm{{{prefix}{symbol}}}"
+            power = ("-" if per else "") + (pending_power or ("1" if per else ""))
+            parts.append(unit + (f"^{{{power}}}" if power else ""))
+            pending_power, per, prefix = "", False, ""
+        else:
+            return None
+    unit_tex = "\\,".join(parts)
+    return f"{number}\\,{unit_tex}" if number and unit_tex else number or unit_tex
+
+
+def _siunitx_in_math(tex: str) -> str:
+    out: list[str] = []
+    i = 0
+    for match in _SIUNITX.finditer(tex):
+        if match.start() < i:
+            continue
+        count = 2 if match.group(1) in ("SI", "qty") else 1
+        args, stop = [], match.end()
+        for _ in range(count):
+            group = read_group(tex, stop)
+            if group is None:
+                break
+            args.append(tex[group[0]:group[1]])
+            stop = group[2]
+        converted = siunitx_tex(match.group(1), args) if len(args) == count else None
+        if converted is None:
+            continue
+        out.append(tex[i:match.start()] + "{" + converted + "}")
+        i = stop
+    return "".join(out) + tex[i:]
 
 
 def _mark_computed(tex: str, ctx: Context) -> str:
@@ -870,6 +948,20 @@ class _Converter:
                 out.append(raw[0].strip().translate(str.maketrans(table)))  # 1\textsuperscript{er} -> 1ᵉʳ
                 return raw[1]
             return self.unknown(token.group(), line, after, end, out)
+        if name in ("SI", "qty", "si", "unit", "ang"):
+            optional = read_optional(self.text, after, end)
+            stop, args = optional[2] if optional is not None else after, []
+            for _ in range(2 if name in ("SI", "qty") else 1):
+                group = read_group(self.text, stop, end)
+                if group is None:
+                    break
+                args.append(self.text[group[0]:group[1]])
+                stop = group[2]
+            converted = siunitx_tex(name, args) if len(args) == (2 if name in ("SI", "qty") else 1) else None
+            if converted is None:
+                return self.unknown(token.group(), line, after, end, out)
+            out.append(self.slot(f"${converted}$", "m"))
+            return stop
         if name in _CHEMISTRY:
             raw = self.raw_argument(after, end)
             if raw is None:
