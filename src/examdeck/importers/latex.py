@@ -318,7 +318,7 @@ def collect_definitions(doc: TexDocument, ctx: Context) -> Definitions:
             name = _first_name(text, token.end())
             if name:
                 line = doc.line(token.start())
-                ctx.computed.setdefault(name, (command, f"{line.path}:{int(line)}"))
+                ctx.computed.setdefault(name, (command, f"{Path(line.path).name}:{int(line)}"))
             continue
         else:
             continue
