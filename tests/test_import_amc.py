@@ -1023,3 +1023,11 @@ def test_write_deck_writes_images_and_never_overwrites_one(tmp_path: Path) -> No
     report = write_deck(result.cards, meta, tmp_path / "d", images=[("plot.png", b"second")])
     assert (tmp_path / "d" / "images" / "plot.png").read_bytes() == b"first"  # the editor's file is kept
     assert report.images_kept == ("images/plot.png",)
+
+
+def test_an_environment_the_exam_defines_for_its_questions_is_expanded() -> None:
+    result = import_amc(KINDS / "environment.tex")
+    assert [(c.id, c.type, c.answer, c.question, int(c.line)) for c in result.cards] == [
+        ("moon-orbits", "truefalse", True, "The Moon orbits the Earth.", 8),
+        ("sun-star", "truefalse", True, "The Sun is a star.", 13)]
+    assert result.warnings == ()

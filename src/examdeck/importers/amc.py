@@ -155,12 +155,28 @@ def expand_question_macros(doc: TexDocument, ctx: Context) -> tuple[TexDocument,
     for _ in range(8):
         ctx.macros = {}
         definitions = collect_definitions(doc, ctx)
-        if not definitions.question_macros:
+        if not definitions.question_macros and not definitions.question_envs:
             return doc, definitions
         replacements: list[tuple[int, int, str]] = []
         end = 0
         for token in macro_tokens(doc.text, 0, len(doc.text)):
             name = token.group(1)
+            if name in ("begin", "end") and definitions.question_envs and not _inside(definitions.spans, token.start()):
+                group = read_group(doc.text, token.end())
+                env = definitions.question_envs.get(doc.text[group[0]:group[1]].strip()) if group else None
+                if env is not None and group is not None and token.start() >= end:
+                    if name == "end":
+                        replacements.append((token.start(), group[2], env[1]))
+                        end = group[2]
+                        continue
+                    args, stop = _macro_arguments(doc.text, group[2], env[0])
+                    if args is not None:
+                        body = env[0].body
+                        for k, arg in enumerate(args, start=1):
+                            body = body.replace(f"#{k}", arg)
+                        replacements.append((token.start(), stop, body))
+                        end = stop
+                continue
             if name not in definitions.question_macros or token.start() < end or _inside(definitions.spans, token.start()):
                 continue
             macro = ctx.macros[name]

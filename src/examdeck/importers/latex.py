@@ -273,6 +273,8 @@ class Definitions:
 
     spans: tuple[tuple[int, int], ...]
     question_macros: frozenset[str]
+    # \\newenvironment{name}[n][default]{begin}{end} whose code writes a question: name -> (begin macro, end code)
+    question_envs: dict[str, tuple[Macro, str]] = field(default_factory=dict)
 
 
 def collect_macros(doc: TexDocument, ctx: Context) -> dict[str, Macro]:
@@ -289,12 +291,15 @@ def collect_definitions(doc: TexDocument, ctx: Context) -> Definitions:
     `\\graphicspath`, and macros that receive a compile-time value (`\\pgfmathsetmacro{\\va}`)."""
     text = doc.text
     spans: list[tuple[int, int]] = []
+    environments: dict[str, tuple[Macro, str]] = {}
     for token in macro_tokens(text, 0, len(text)):
         command = token.group(1)
         if spans and token.start() < spans[-1][1]:
             continue
         if command in _DEFINITIONS:
             span_end = _read_newcommand(doc, ctx, token)
+        elif command in ("newenvironment", "renewenvironment"):
+            span_end = _read_newenvironment(doc, token, environments)
         elif command in ("def", "gdef", "edef", "xdef"):
             span_end = _read_def(doc, ctx, token)
         elif command in ("let", "global"):
@@ -332,7 +337,33 @@ def collect_definitions(doc: TexDocument, ctx: Context) -> Definitions:
     question_macros = frozenset(n for n, m in ctx.macros.items() if _QUESTION_IN_BODY.search(m.body))
     for name in question_macros:
         ctx.computed.pop(name, None)
-    return Definitions(tuple(spans), question_macros)
+    question_envs = {n: e for n, e in environments.items() if _QUESTION_IN_BODY.search(e[0].body + e[1])}
+    return Definitions(tuple(spans), question_macros, question_envs)
+
+
+def _read_newenvironment(doc: TexDocument, token: re.Match[str], environments: dict[str, tuple[Macro, str]]) -> int | None:
+    text = doc.text
+    i = token.end() + text.startswith("*", token.end())
+    name = read_group(text, i)
+    if name is None:
+        return None
+    i = name[2]
+    nargs_group = read_optional(text, i)
+    nargs, default = 0, None
+    if nargs_group is not None:
+        count = text[nargs_group[0]:nargs_group[1]].strip()
+        nargs = int(count) if count.isdigit() else 0
+        i = nargs_group[2]
+        default_group = read_optional(text, i)
+        if default_group is not None:
+            default, i = text[default_group[0]:default_group[1]], default_group[2]
+    begin = read_group(text, i)
+    end = read_group(text, begin[2]) if begin else None
+    if begin is None or end is None:
+        return None
+    environments[text[name[0]:name[1]].strip()] = (Macro(nargs, default, text[begin[0]:begin[1]].replace("##", "#")),
+                                                   text[end[0]:end[1]])
+    return end[2]
 
 
 def _first_name(text: str, i: int) -> str | None:
