@@ -634,33 +634,47 @@ def _all_text(card: ImportedCard) -> str:
                       *(c.text for c in card.choices)])
 
 
+@dataclass(frozen=True)
+class FoundFormula:
+    """A formula our converter wrote in a text field: where it is, its TeX, display or inline."""
+
+    start: int
+    end: int
+    tex: str
+    display: bool
+
+    def placeholder(self) -> str:
+        """The formula's source, shown as typewriter text in a formula MathJax can typeset."""
+        from .latex import code_in_math
+
+        if self.display:
+            return "$$\n" + code_in_math(re.sub(r"\s*\n\s*", " ", self.tex.strip())) + "\n$$"
+        return "$" + code_in_math(self.tex.strip()) + "$"
+
+
 def repair_formulas(cards: list[ImportedCard], ctx: Context) -> list[ImportedCard]:
     """Formulas that Anki's MathJax would refuse (an unknown macro, a package it lacks) are shown as
     their source in typewriter (`\\mathtt{...}`), and their card becomes a draft whose notes name the
     error: an import's output always passes `examdeck check`."""
     from ..mathcheck import Formula, MathCheckUnavailable, check_formulas, lint_formula, structural_errors
 
-    found = [(k, field, m) for k, card in enumerate(cards) for field, text in _text_fields(card) for m in _formulas(text)]
-    formulas = [Formula(m.group("tex"), m.group("display") is not None) for _, _, m in found]
+    found = [(k, field, f) for k, card in enumerate(cards) for field, text in _text_fields(card) for f in formulas_in(text)]
+    formulas = [Formula(f.tex, f.display) for _, _, f in found]
     if not formulas:
         return cards
     try:
         errors = list(check_formulas(formulas).errors)
     except MathCheckUnavailable:
         errors = ["; ".join(structural_errors(f.tex)) or None for f in formulas]
-    broken: dict[int, list[tuple[str, re.Match[str], str]]] = {}
-    for (k, field, match), formula, error in zip(found, formulas, errors):
+    broken: dict[int, list[tuple[str, FoundFormula, str]]] = {}
+    for (k, field, formula), error in zip(found, errors):
         messages = ([error] if error else []) + lint_formula(formula.tex)
         if messages:
-            broken.setdefault(k, []).append((field, match, "; ".join(messages)))
+            broken.setdefault(k, []).append((field, formula, "; ".join(messages)))
     out = list(cards)
     for k, problems in broken.items():
-        card = out[k]
-        replacements: dict[str, list[tuple[re.Match[str], str]]] = {}
-        for field, match, _ in problems:
-            replacements.setdefault(field, []).append((match, _placeholder(match)))
-        card = _replace_fields(card, replacements)
-        reasons = "; ".join(f"${m.group('tex').strip()[:60]}$: {message}" for _, m, message in problems)
+        card = _replace_fields(out[k], problems)
+        reasons = "; ".join(f"${f.tex.strip()[:60]}$: {message}" for _, f, message in problems)
         ctx.warn(card.line, f"card {card.id!r}: {len(problems)} formula(s) Anki cannot typeset ({reasons}): "
                             "shown as LaTeX source, the card is a draft")
         note = (f"Formulas Anki's MathJax cannot typeset were replaced by their LaTeX source ({reasons}): rewrite them "
@@ -672,37 +686,14 @@ def repair_formulas(cards: list[ImportedCard], ctx: Context) -> list[ImportedCar
 _FORMULA = re.compile(r"(?<![\\$])(?:(?P<display>\$\$)(?P<dtex>.+?)\$\$|\$(?P<itex>[^$]+?)\$)", re.DOTALL)
 
 
-def _formulas(text: str) -> list[re.Match[str]]:
+def formulas_in(text: str) -> list[FoundFormula]:
     """The formulas our converter wrote in `text` (code spans and blocks skipped)."""
     masked = re.sub(r"(?ms)^(`{3,}).*?^\1|(`+).*?\2", lambda m: " " * len(m.group()), text)
-    matches = []
+    found = []
     for m in _FORMULA.finditer(masked):
-        matches.append(_Formula(m, text))
-    return matches
-
-
-class _Formula:
-    """A formula found in a text: its span, TeX and kind (duck-typed like a match)."""
-
-    def __init__(self, match: re.Match[str], text: str) -> None:
-        self.span_ = match.span()
-        self.display = match.group("display")
-        self.tex = text[match.start("dtex"):match.end("dtex")] if self.display else text[match.start("itex"):match.end("itex")]
-
-    def group(self, name: str) -> str | None:
-        return {"tex": self.tex, "display": self.display}[name]
-
-    def span(self) -> tuple[int, int]:
-        return self.span_
-
-
-def _placeholder(match: _Formula) -> str:
-    from .latex import code_in_math
-
-    tex = match.group("tex").strip()
-    if match.group("display"):
-        return "$$\n" + code_in_math(re.sub(r"\s*\n\s*", " ", tex)) + "\n$$"
-    return "$" + code_in_math(tex) + "$"
+        group = "dtex" if m.group("display") else "itex"
+        found.append(FoundFormula(m.start(), m.end(), text[m.start(group):m.end(group)], bool(m.group("display"))))
+    return found
 
 
 def _text_fields(card: ImportedCard) -> list[tuple[str, str]]:
@@ -713,19 +704,23 @@ def _text_fields(card: ImportedCard) -> list[tuple[str, str]]:
     return fields
 
 
-def _replace_fields(card: ImportedCard, replacements: dict[str, list[tuple[_Formula, str]]]) -> ImportedCard:
-    def apply(text: str, items: list[tuple[_Formula, str]]) -> str:
-        for match, new in sorted(items, key=lambda item: item[0].span()[0], reverse=True):
-            start, end = match.span()
-            text = text[:start] + new + text[end:]
+def _replace_fields(card: ImportedCard, problems: list[tuple[str, FoundFormula, str]]) -> ImportedCard:
+    """`card` with each broken formula replaced by its placeholder, field by field."""
+    by_field: dict[str, list[FoundFormula]] = {}
+    for field, formula, _ in problems:
+        by_field.setdefault(field, []).append(formula)
+
+    def apply(text: str, formulas: list[FoundFormula]) -> str:
+        for formula in sorted(formulas, key=lambda f: f.start, reverse=True):
+            text = text[:formula.start] + formula.placeholder() + text[formula.end:]
         return text
 
     changes: dict[str, object] = {}
     for field in ("question", "explanation", "answer"):
-        if field in replacements:
-            changes[field] = apply(getattr(card, field), replacements[field])
-    if any(f.startswith("choice") for f in replacements):
-        changes["choices"] = tuple(replace(c, text=apply(c.text, replacements.get(f"choice{i}", [])))
+        if field in by_field:
+            changes[field] = apply(getattr(card, field), by_field[field])
+    if any(f.startswith("choice") for f in by_field):
+        changes["choices"] = tuple(replace(c, text=apply(c.text, by_field.get(f"choice{i}", [])))
                                    for i, c in enumerate(card.choices))
     return _replace(card, **changes)
 
