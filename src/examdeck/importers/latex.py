@@ -47,6 +47,7 @@ class Macro:
     nargs: int
     default: str | None
     body: str
+    star_body: str | None = None  # the body of `\\name*` (mathtools' paired delimiters: \\left...\\right)
 
 
 @dataclass
@@ -306,6 +307,8 @@ def collect_definitions(doc: TexDocument, ctx: Context) -> Definitions:
             span_end = _read_let(doc, ctx, token) if command == "let" else None
         elif command == "DeclareMathOperator":
             span_end = _read_operator(doc, ctx, token)
+        elif command in ("DeclarePairedDelimiter", "DeclarePairedDelimiterX"):
+            span_end = _read_paired_delimiter(doc, ctx, token)
         elif command == VERBATIM_MACRO:
             group = read_group(text, token.end())
             verbatim = doc.verbatims[int(text[group[0]:group[1]])] if group else None
@@ -443,8 +446,42 @@ def _read_let(doc: TexDocument, ctx: Context, token: re.Match[str]) -> int | Non
         return None
     if name.group(1) == target.group(1):
         return target.end()
-    ctx.macros[name.group(1)] = ctx.macros.get(target.group(1), Macro(0, None, target.group()))
+    frozen = Macro(0, None, "\\" + _FROZEN + target.group()[1:])
+    ctx.macros[name.group(1)] = ctx.macros.get(target.group(1), frozen)
     return target.end()
+
+
+def _read_paired_delimiter(doc: TexDocument, ctx: Context, token: re.Match[str]) -> int | None:
+    """mathtools' `\\DeclarePairedDelimiter{\\abs}{\\lvert}{\\rvert}`: `\\abs{x}`, `\\abs[\\big]{x}`, `\\abs*{x}`."""
+    text = doc.text
+    name = _first_name(text, token.end())
+    i = token.end()
+    group = read_group(text, i)
+    if group is not None:
+        i = group[2]
+    else:
+        bare = _MACRO.match(text, skip_blanks(text, i))
+        if bare is None:
+            return None
+        i = bare.end()
+    if token.group(1) == "DeclarePairedDelimiterX":  # [n] arguments, then the delimiters and the body
+        count = read_optional(text, i)
+        i = count[2] if count else i
+    opening = read_group(text, i)
+    closing = read_group(text, opening[2]) if opening else None
+    if name is None or opening is None or closing is None:
+        return None
+    left, right = text[opening[0]:opening[1]].strip(), text[closing[0]:closing[1]].strip()
+    stop = closing[2]
+    inner = "#2"
+    if token.group(1) == "DeclarePairedDelimiterX":
+        body = read_group(text, stop)
+        if body is None:
+            return None
+        inner, stop = text[body[0]:body[1]].replace("#1", "#2"), body[2]
+    ctx.macros[name] = Macro(2, "", f"\\mathopen{{#1{left}}}{inner}\\mathclose{{#1{right}}}",
+                             f"\\left{left}{inner}\\right{right}")
+    return stop
 
 
 def _read_operator(doc: TexDocument, ctx: Context, token: re.Match[str]) -> int | None:
@@ -468,6 +505,11 @@ def _read_operator(doc: TexDocument, ctx: Context, token: re.Match[str]) -> int 
     return body[2]
 
 
+# `\\let\\oldvec\\vec` keeps the meaning \\vec had then: written `\\<_FROZEN>vec`, it is not expanded
+# again when the exam redefines \\vec in terms of \\oldvec; the marker is removed at the end.
+_FROZEN = "\x02"
+
+
 def expand_macros(tex: str, macros: dict[str, Macro], depth: int = 0) -> str:
     """Replace uses of `\\newcommand` shorthands in a formula by their definition."""
     if not macros or depth > 8:
@@ -479,10 +521,13 @@ def expand_macros(tex: str, macros: dict[str, Macro], depth: int = 0) -> str:
         macro = macros.get(token.group(1))
         if macro is None or token.start() < i:  # unknown, or inside the arguments of one just expanded
             continue
-        args, after = _macro_arguments(tex, token.end(), macro)
+        start = token.end()
+        body = macro.body
+        if macro.star_body is not None and tex.startswith("*", start):
+            body, start = macro.star_body, start + 1
+        args, after = _macro_arguments(tex, start, macro)
         if args is None:
             continue
-        body = macro.body
         for k, arg in enumerate(args, start=1):
             body = body.replace(f"#{k}", arg)
         # A body ending in a control word (`\\alpha`) would glue to a letter after it: keep a space.
@@ -491,9 +536,10 @@ def expand_macros(tex: str, macros: dict[str, Macro], depth: int = 0) -> str:
         i = after
         changed = True
     if not changed:
-        return tex
+        return tex.replace(_FROZEN, "") if depth == 0 else tex
     out.append(tex[i:])
-    return expand_macros("".join(out), macros, depth + 1)
+    expanded = expand_macros("".join(out), macros, depth + 1)
+    return expanded.replace(_FROZEN, "") if depth == 0 else expanded
 
 
 def _macro_arguments(text: str, i: int, macro: Macro) -> tuple[list[str] | None, int]:
