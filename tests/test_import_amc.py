@@ -586,6 +586,10 @@ def test_every_macro_defining_form_is_expanded() -> None:
     assert [c.text for c in cards["inner-product"].choices] == [  # \providecommand, \renewcommand
         "$0$", "$\\frac{1}{2}$", "$\\varepsilon$, a small number"]
     assert cards["mode-as-argmax"].choices[0].text == "$\\operatorname*{arg\\,max}_x p(x)$"  # \DeclareMathOperator*
+    # mathtools' \DeclarePairedDelimiter (with its star), and \let keeping the meaning a macro had then.
+    assert cards["absolute-value"].question == (
+        "What is $\\mathopen{\\lvert}-3\\mathclose{\\rvert} + \\left\\lvert\\frac{-1}{2}\\right\\rvert$ for the unit "
+        "vector $\\hat{\\mathbf{e}}$?")
     # A \newcommand whose body writes a question: each use is a question, none has the id `#1`.
     assert [c.id for c in result.cards][-2:] == ["smallest-prime", "first-perfect"]
     assert cards["first-perfect"].question == "Which number is the first perfect number?"
