@@ -33,7 +33,7 @@ AMC = Path(__file__).resolve().parent / "fixtures" / "amc"
 
 def import_deck(tex: Path, out: Path, key: str = "exam") -> Path:
     result = import_amc(tex)
-    write_deck(result.cards, DeckMeta(key, key.title(), result.topics), out)
+    write_deck(result.cards, DeckMeta(key, key.title(), result.topics), out, result.images)
     return out
 
 
