@@ -646,6 +646,10 @@ def test_code_shows_as_printed() -> None:
     assert cards["swap-result"].question == (
         "What does `swap((1, 2))` return?\n\n```\ndef swap(pair):\n    a, b = pair   # 100% safe {no braces needed}\n"
         "    return b, a\n```")
+    # {\tt ...}, \lstinline, and a \texttt over several lines (\\ and \hspace*) as a code block;
+    # an AMC command unknown to us is left out, never shown.
+    assert cards["typewriter-lines"].question == (
+        "Which value does `k` hold after `k = len(\"ab\")` and these lines?\n\n```\nif k > 1:\n  k = k * 10\n```")
     # \lstinputlisting: the file next to the exam, in its language.
     assert cards["listing-file"].question == (
         "What does the program below print?\n\n```python\nname = \"Ada\"\nprint(f\"Hello, {name}!\")  # an f-string\n```")
@@ -768,19 +772,22 @@ BANK_QUESTION = ("\\element{{{group}}}{{\\begin{{question}}{{{id}}}\n{text}\n\\b
 
 def test_input_and_include_are_followed_relative_to_the_exam(tmp_path: Path) -> None:
     write_exam(tmp_path, {
-        "exam.tex": ("\\documentclass{article}\\usepackage{automultiplechoice}\n\\begin{document}\n\\input{parts/one}\n"
-                     "\\input parts/two.tex\n\\include{parts/three}\n\\onecopy{1}{\\insertgroup{g}}\n\\end{document}\n"),
+        "exam.tex": ("\\documentclass{article}\\usepackage{import}\\usepackage{automultiplechoice}\n\\begin{document}\n"
+                     "\\input{parts/one}\n\\input parts/two.tex\n\\include{parts/three}\n\\import{parts/}{four}\n"
+                     "\\onecopy{1}{\\insertgroup{g}}\n\\end{document}\n"),
         "parts/one.tex": BANK_QUESTION.format(group="g", id="first", text="Is this the first?"),
         "parts/two.tex": "% a comment line\n" + BANK_QUESTION.format(group="g", id="second", text="And the second?"),
         "parts/three.tex": "\n\n" + BANK_QUESTION.format(group="g", id="third", text="And a third, $x$?"),
+        "parts/four.tex": BANK_QUESTION.format(group="g", id="fourth", text="A fourth, by the import package?"),
     })
     compile_exam(tmp_path, "exam.tex", tmp_path / "c")
     result = import_amc(tmp_path / "exam.tex")
     assert [(c.id, c.question) for c in result.cards] == [
-        ("first", "Is this the first?"), ("second", "And the second?"), ("third", "And a third, $x$?")]
+        ("first", "Is this the first?"), ("second", "And the second?"), ("third", "And a third, $x$?"),
+        ("fourth", "A fourth, by the import package?")]
     # Lines are those of the file each question is in.
     assert [(Path(c.line.path).name, int(c.line)) for c in result.cards] == [
-        ("one.tex", 1), ("two.tex", 2), ("three.tex", 3)]
+        ("one.tex", 1), ("two.tex", 2), ("three.tex", 3), ("four.tex", 1)]
 
 
 @pytest.mark.parametrize("files, message", [

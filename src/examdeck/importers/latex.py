@@ -879,6 +879,10 @@ class _Converter:
         token = _MACRO.match(self.text, inner, close)
         wrap = ""
         start = i + 1
+        if token is not None and token.group(1) in ("tt", "ttfamily"):  # {\\tt code}: as \\texttt{code}
+            code = alltt_text(self.text[token.end():close]).strip(" ")
+            out.append(self.slot(_code_block(code, ""), "c") if "\n" in code.strip("\n") else self.slot(_code_span(code)))
+            return close + 1
         if token is not None and token.group(1) in _DECLARATIONS:
             wrap, start = _DECLARATIONS[token.group(1)], token.end()
         out.append(_wrap(self.convert(start, close), wrap))
@@ -955,7 +959,7 @@ class _Converter:
                 return after
             out.append(_wrap(argument[0], _WRAPPERS[name]))
             return argument[1]
-        if name in ("texttt", "verb"):
+        if name in ("texttt", "verb", "lstinline", "mintinline", "Verb"):
             return self.code(name, after, end, out)
         if name in _HEADINGS:
             argument = self.argument(after, end)
@@ -1155,9 +1159,15 @@ class _Converter:
         return stop
 
     def code(self, name: str, after: int, end: int, out: list[str]) -> int:
-        if name == "verb":
-            if after >= end:
-                return after
+        """`\\texttt{...}` (as typeset: `\\%` is %, `\\\\` a line end), `\\verb|...|`, `\\lstinline`,
+        `\\mintinline{lang}{...}`: inline code, or a code block when it spans lines."""
+        if name in ("lstinline", "Verb"):
+            optional = read_optional(self.text, after, end)
+            after = optional[2] if optional is not None else after
+        if name == "mintinline":
+            language = read_group(self.text, after, end)
+            after = language[2] if language is not None else after
+        if name != "texttt" and after < end and self.text[after] != "{":
             delimiter = self.text[after]
             close = self.text.find(delimiter, after + 1, end)
             if close < 0:
@@ -1167,10 +1177,11 @@ class _Converter:
             argument = self.raw_argument(after, end)
             if argument is None:
                 return after
-            raw, stop = _unescape_code(argument[0]), argument[1]
-        fence = "``" if "`" in raw else "`"
-        pad = " " if raw.startswith("`") or raw.endswith("`") else ""
-        out.append(self.slot(f"{fence}{pad}{raw}{pad}{fence}"))
+            raw, stop = (alltt_text(argument[0]) if name == "texttt" else argument[0]), argument[1]
+        if "\n" in raw.strip("\n"):
+            out.append(self.slot(_code_block(raw, ""), "c"))
+        else:
+            out.append(self.slot(_code_span(raw.strip("\n"))))
         return stop
 
     def environment(self, i: int, after: int, end: int, out: list[str]) -> int:
@@ -1303,9 +1314,13 @@ class _Converter:
         return stop
 
     def unknown(self, raw: str, line: int, after: int, end: int, out: list[str]) -> int:
-        """Keep `\\name[opt]{arg}` exactly as written, as code, and say so."""
-        self.ctx.warn(line, f"unknown LaTeX macro {raw} kept verbatim")
+        """Keep `\\name[opt]{arg}` exactly as written, as code, and say so. AMC's own commands (`\\AMC...`)
+        are layout or grading, never text: dropped with their arguments, and said so."""
         start = after - len(raw)
+        if raw.startswith("\\AMC"):
+            self.ctx.warn(line, f"AMC command {raw} (layout or grading) left out of the card")
+            return self.skip_arguments(after, end, 9)
+        self.ctx.warn(line, f"unknown LaTeX macro {raw} kept verbatim")
         optional = read_optional(self.text, after, end)
         if optional is not None and self.text[after:optional[0] - 1].strip() == "":
             after = optional[2]
@@ -1423,6 +1438,14 @@ def alltt_text(body: str) -> str:
                 out.append(_ALLTT_TEXT[name])
                 if body.startswith("{}", after):
                     after += 2
+            elif name in ("hspace", "hspace*", "quad", "qquad", "phantom", "hphantom"):
+                group = read_group(body, after + (name == "hspace" and body.startswith("*", after)))
+                if name in ("quad", "qquad"):
+                    out.append(" " * (2 if name == "quad" else 4))
+                elif group is not None:
+                    out.append(" " * (_tt_width(body[group[0]:group[1]]) if name.startswith("hspace")
+                                      else len(alltt_text(body[group[0]:group[1]]))))
+                    after = group[2]
             elif name in _ALLTT_DROP_ARGS:
                 if name in ("textcolor", "colorbox"):
                     group = read_group(body, after)
@@ -1436,10 +1459,22 @@ def alltt_text(body: str) -> str:
             i = after
         elif c in "{}":
             i += 1
+        elif c == "~":
+            out.append(" ")
+            i += 1
         else:
             out.append(c)
             i += 1
     return "".join(out)
+
+
+def _tt_width(length: str) -> int:
+    """How many typewriter characters a TeX length spans (a character is 0.525em; 1em is 10pt)."""
+    match = re.fullmatch(r"\s*(-?[\d.]+)\s*(em|ex|pt|cm|mm|in)\s*", length)
+    if match is None:
+        return 1
+    points = float(match.group(1)) * {"em": 10, "ex": 4.3, "pt": 1, "cm": 28.45, "mm": 2.845, "in": 72.27}[match.group(2)]
+    return max(0, round(points / 5.25))
 
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")

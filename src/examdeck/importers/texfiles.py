@@ -32,7 +32,7 @@ VERBATIM_ENVS = frozenset(
 )
 VERBATIM_MACRO = "examdeckverbatim"
 _BEGIN_VERBATIM = re.compile(r"\\begin\s*\{(" + "|".join(re.escape(e) for e in sorted(VERBATIM_ENVS)) + r")\}")
-_INPUT = re.compile(r"\\(input|include|subfile|subimport|import)(?![A-Za-z@])\s*")
+_INPUT = re.compile(r"\\(input|include|subfile|subimport|import|InputIfFileExists)(?![A-Za-z@])\s*")
 _LINE_BASE = 10_000_000  # a location is file_index * _LINE_BASE + line
 
 
@@ -171,7 +171,7 @@ class _Reader:
                     continue
                 include = _INPUT.match(text, i)
                 if include is not None:
-                    target = self.input_target(text, include.end())
+                    target = self.input_target(text, include.end(), include.group(1))
                     if target is not None:
                         flush(i)
                         name, stop = target
@@ -206,8 +206,20 @@ class _Reader:
         emit("\n" * text.count("\n", i, close.end()), line)
         return close.end()
 
-    def input_target(self, text: str, i: int) -> tuple[str, int] | None:
-        """The file name after `\\input` ({name} or a bare name), and the offset after it."""
+    def input_target(self, text: str, i: int, command: str = "input") -> tuple[str, int] | None:
+        """The file name after `\\input` ({name} or a bare name), and the offset after it; the import
+        package's `\\import{dir/}{name}` joins its two arguments."""
+        if command in ("import", "subimport", "InputIfFileExists") and text.startswith("{", i):
+            first = text.find("}", i)
+            if first < 0:
+                return None
+            if command == "InputIfFileExists":
+                return text[i + 1:first].strip(), first + 1  # its {then}{else} arguments stay as text
+            rest = self.input_target(text, first + 1)
+            if rest is None:
+                return None
+            folder = text[i + 1:first].strip()
+            return (folder.rstrip("/") + "/" + rest[0]) if folder else rest[0], rest[1]
         if text.startswith("{", i):
             close = text.find("}", i)
             if close < 0 or "\n" in text[i:close].strip("\n"):
