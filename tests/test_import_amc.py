@@ -1042,3 +1042,13 @@ def test_an_environment_the_exam_defines_for_its_questions_is_expanded() -> None
         ("moon-orbits", "truefalse", True, "The Moon orbits the Earth.", 8),
         ("sun-star", "truefalse", True, "The Sun is a star.", 13)]
     assert result.warnings == ()
+
+
+def test_font_declarations_of_thai_exams_are_not_text() -> None:
+    source = ("\\newfontfamily\\thaifont{TH Sarabun New}\n\\begin{document}\n\\element{ภาษาไทย}{\\begin{question}{q}\n"
+              "{\\thaifont ข้อใดถูกต้อง} {\\sarabun ก}\n\\begin{choices}\\correctchoice{{\\thaifont ก}}\\wrongchoice{ข}\\end{choices}\n"
+              "\\end{question}}\n\\end{document}\n")
+    result = parse_amc(source, "th.tex")
+    assert result.cards[0].question == "ข้อใดถูกต้อง ก"
+    assert [c.text for c in result.cards[0].choices] == ["ก", "ข"]
+    assert shown(result.warnings) == ["th.tex:4: warning: unknown declaration \\sarabun ignored (it starts a group)"]

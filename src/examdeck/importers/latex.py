@@ -317,6 +317,11 @@ def collect_definitions(doc: TexDocument, ctx: Context) -> Definitions:
                 if name:
                     ctx.saved_verbatim[name.group(1).strip()] = verbatim
             continue
+        elif command in ("newfontfamily", "newfontface", "newfontscript", "newfontlanguage"):
+            name = _first_name(text, token.end())  # fontspec: \\newfontfamily\\thaifont{TH Sarabun New}
+            if name:
+                ctx.macros[name] = Macro(0, None, "")
+            continue
         elif command == "graphicspath":
             group = read_group(text, token.end())
             if group:
@@ -885,8 +890,20 @@ class _Converter:
             return close + 1
         if token is not None and token.group(1) in _DECLARATIONS:
             wrap, start = _DECLARATIONS[token.group(1)], token.end()
+        elif token is not None and self.is_unknown(token.group(1)) and not self.text.startswith("{", token.end()):
+            # `{\\thaifont ข้อความ}`: a declaration (a font, a size) that only changes how the group looks.
+            self.ctx.warn(self.line_of(token.start()), f"unknown declaration {token.group()} ignored (it starts a group)")
+            start = _eat_space_after_word(self.text, token.end(), close, token.group(1))
         out.append(_wrap(self.convert(start, close), wrap))
         return close + 1
+
+    def is_unknown(self, name: str) -> bool:
+        return name.isalpha() and not any(
+            name in table for table in (_ACCENTS, _SYMBOLS, _IGNORED, _WRAPPERS, _HEADINGS, _BOXES, _CODE_FILES,
+                                        _USE_VERBATIM, _CHEMISTRY, COMPUTED, self.ctx.macros, self.ctx.computed)
+        ) and name not in ("begin", "end", "par", "item", "includegraphics", "url", "href", "footnote", "caption",
+                           "texttt", "verb", "textsuperscript", "textsubscript", "SI", "si", "qty", "unit", "ang",
+                           "tt", "ttfamily", VERBATIM_MACRO) and name not in _LINE_BREAKS
 
     def argument(self, i: int, end: int) -> tuple[str, int] | None:
         """A {}-argument converted to Markdown, or a single token when there are no braces."""
