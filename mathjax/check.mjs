@@ -6,6 +6,9 @@
 //
 // With --mathml, each entry is {"error": null | str, "mathml": str | null} instead,
 // so that tests can see what a formula that passes actually renders as.
+// With --width, each entry is {"error": null | str, "width": number | null}: the typeset
+// width in em of MathJax's TeX font (its own metrics, before CHTML scales the math to the
+// surrounding text's x-height), null when the formula has an error.
 //
 // Exit status: 0 when every formula was judged (broken formulas included),
 // 2 on bad input, 1 when MathJax itself could not start.
@@ -97,8 +100,22 @@ function userDefinedMaps(MathJax) {
   return USER_DEFINED_MAPS.map((name) => handlers.retrieve(name)).filter(Boolean);
 }
 
+// The width of a formula that typesets, in em: the bounding box that MathJax's CHTML output
+// gives its <mjx-container> in the browser, from its font metrics, at scale 1; null if it
+// cannot be measured.
+function typesetWidth(doc, item) {
+  try {
+    const bbox = doc.outputJax.getBBox(item, doc);
+    const width = bbox.L + bbox.w + bbox.R;
+    return Number.isFinite(width) ? Math.round(width * 1000) / 1000 : null;
+  } catch (err) {
+    return null;
+  }
+}
+
 async function main() {
   const wantMathml = process.argv.includes("--mathml");
+  const wantWidth = process.argv.includes("--width");
   let formulas;
   try {
     formulas = parseFormulas(await readStdin());
@@ -112,6 +129,9 @@ async function main() {
     texError = message;
   });
   const maps = userDefinedMaps(MathJax);
+  const doc = MathJax.startup.document;
+  const retries = (fn) => MathJax._.mathjax.mathjax.handleRetriesFor(fn);
+  const CONVERTED = MathJax._.core.MathItem.STATE.CONVERT;
 
   // \require loads a package for the rest of the page, as it does in Anki; judge
   // those formulas last so that they cannot change the verdict of the others.
@@ -127,8 +147,16 @@ async function main() {
     if (!verdicts.has(key)) {
       texError = null;
       let mathml = null;
+      let item = null;
       try {
-        mathml = await MathJax.tex2mmlPromise(tex, { display });
+        // What MathJax.tex2mmlPromise does, keeping the MathItem so that it can be measured.
+        await retries(() => {
+          item = new doc.options.MathItem(tex, doc.inputJax[0], display);
+          item.start.node = MathJax.startup.adaptor.body(doc.document);
+          item.setMetrics(16, 8, 1000000, 1000000, 1);
+          item.convert(doc, CONVERTED);
+        });
+        mathml = MathJax.startup.toMML(item.root);
       } catch (err) {
         // Not a TeX error (those go through formatError): \require of a package
         // that does not exist, or a MathJax bug that the formula trips.
@@ -138,11 +166,14 @@ async function main() {
             : `MathJax internal error: ${String(err.message).split("\n")[0]}`;
       }
       MathJax.texReset();
+      const width = wantWidth && texError === null ? typesetWidth(doc, item) : null;
       for (const map of maps) map.map.clear();
-      verdicts.set(key, { error: texError, mathml: texError === null ? mathml : null });
+      verdicts.set(key, { error: texError, mathml: texError === null ? mathml : null, width });
     }
     const verdict = verdicts.get(key);
-    results[i] = wantMathml ? verdict : verdict.error;
+    if (wantMathml) results[i] = { error: verdict.error, mathml: verdict.mathml };
+    else if (wantWidth) results[i] = { error: verdict.error, width: verdict.width };
+    else results[i] = verdict.error;
   }
   process.stdout.write(JSON.stringify(results));
 }

@@ -49,7 +49,8 @@ def test_imported_cards_render_with_mathjax_tags_decks_and_media(basic_deck, tmp
     assert "a_{i*} = \\{1, 2\\}" in mse["Explanation"]
     assert "&lt;script&gt;" in mse["Explanation"] and "<script>" not in mse["Explanation"]
     assert "editor-only" not in " ".join(mse.fields)
-    assert mse["Answer"].startswith("A. Dataset A")
+    assert mse["Answer"].startswith('<span class="mcq-letter" data-n="1">A</span>. Dataset A')
+    assert mse["Correct"] == "1"
     assert sorted(mse.tags) == sorted(
         ["topic::losses", "type::mcq", "exam::fixture-basic", "exam::fixture-basic::q01"]
     )
@@ -66,8 +67,10 @@ def test_imported_cards_render_with_mathjax_tags_decks_and_media(basic_deck, tmp
     assert referenced and referenced[0].startswith("examdeck-loss-datasets-")
     media_dir = Path(collection.media.dir())
     assert all((media_dir / name).is_file() for name in referenced)
-    back = mse.cards()[0].render_output(reload=True).answer_text
-    assert 'class="correct"' in back
+    output = mse.cards()[0].render_output(reload=True)
+    assert 'data-correct="1"' in output.answer_text  # the back's key: CSS marks the correct choice without scripts
+    front_html = output.question_text.split("<script>")[0]
+    assert "data-correct" not in front_html and "correct" not in front_html
 
 
 def test_include_nullified_ships_the_nullified_card_tagged(basic_deck, tmp_path, collection, build_basic):

@@ -34,7 +34,8 @@ def notes_of(path: Path, tmp: Path) -> list[tuple[str, str]]:
     with zipfile.ZipFile(path) as archive:
         (tmp / "c.anki2").write_bytes(archive.read("collection.anki2"))
     with sqlite3.connect(tmp / "c.anki2") as conn:
-        return [tuple(flds.split("\x1f")[:2]) for (flds,) in conn.execute("SELECT flds FROM notes ORDER BY id")]
+        # (Id, Question): note types v2 put the question first, then the id
+        return [tuple(flds.split("\x1f")[1::-1]) for (flds,) in conn.execute("SELECT flds FROM notes ORDER BY id")]
 
 
 def test_corpus_builds_one_open_card_per_index(tmp_path, figures_dir):

@@ -173,9 +173,9 @@ def test_previously_checked_formulas_start_no_mathjax(tmp_path, monkeypatch):
     cards = corpus(tmp_path, n=6)
     batches: list[int] = []
 
-    def fake_mathjax(node_path, runner, formulas, timeout):
+    def fake_mathjax(node_path, runner, formulas, timeout, measure=False):
         batches.append(len(formulas))
-        return [None] * len(formulas)
+        return [(None, 1.0)] * len(formulas)
 
     monkeypatch.setattr(mathcheck, "_runner_problem", lambda *args: None)
     monkeypatch.setattr(mathcheck.shutil, "which", lambda name: "/usr/bin/node")
@@ -277,18 +277,18 @@ def genanki_decks(deck, cards, rendered, figures, assembled) -> list[genanki.Dec
     from examdeck.render import FIGURE_SCHEME
 
     media = {name: media_name(name, path) for name, path in figures.items()}
-    by_id = {card.id: card for card in cards}
+    by_guid = {genanki.guid_for(deck.key, card.id): card for card in cards}
     decks = []
     for group in assembled.decks:
         reference = genanki.Deck(group.deck.deck_id, group.deck.name, group.deck.description)
         for row in group.notes:
-            card = by_id[row.sort_field]
+            card = by_guid[row.guid]
             fields = dict(rendered[card.id].fields)
             for figure in rendered[card.id].figures:
                 for key, value in fields.items():
                     fields[key] = value.replace(f'src="{FIGURE_SCHEME}{figure}"', f'src="{media[figure]}"')
             note = genanki.Note(model=genanki_model(card.type), fields=[fields[n] for n in SPECS[card.type].fields],
-                                tags=card_tags(deck, card), guid=genanki.guid_for(deck.key, card.id), sort_field=card.id)
+                                tags=card_tags(deck, card), guid=genanki.guid_for(deck.key, card.id))
             if card.status == "retired":
                 note.cards = []
             reference.add_note(note)

@@ -78,7 +78,7 @@ def test_export_default_title_says_what_was_selected(tmp_path, collection, figur
     assert result.exit_code == 0, result.output
     import_package(collection, out)
     names = {collection.decks.name(collection.get_card(c).did) for c in collection.find_cards("")}
-    assert names == {"CS-433 Machine Learning 2024 (topic:diffusion and type:open)::Diffusion models"}
+    assert names == {"CS-433 Machine Learning 2024 (Diffusion models, open questions)::Diffusion models"}
 
 
 def test_export_deck_name_option(tmp_path, collection, figures_dir):

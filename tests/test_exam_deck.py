@@ -76,10 +76,13 @@ def test_every_mcq_has_one_correct_choice_matching_its_answer(deck, imported):
     for card in (c for c in deck.cards if c.type == "mcq"):
         assert sum(c.correct for c in card.choices) == 1, card.id
         note = by_id[card.id]
-        correct = re.findall(r'<li class="correct">(.*?)</li>', note["Choices"], re.DOTALL)
+        assert not re.search(r'(class|data-[a-z]+)="[^"]*correct', note["Choices"]), "the front's field never tells the answer"
+        n = [c.correct for c in card.choices].index(True) + 1
+        assert note["Correct"] == str(n)  # the back's key
+        correct = re.findall(rf'<li data-n="{n}"[^>]*>(.*?)</li>', note["Choices"], re.DOTALL)
         assert len(correct) == 1
-        letter = "ABCDEFGHIJ"[[c.correct for c in card.choices].index(True)]
-        assert note["Answer"] == f"{letter}. {correct[0]}"
+        letter = "ABCDEFGHIJ"[n - 1]
+        assert note["Answer"] == f'<span class="mcq-letter" data-n="{n}">{letter}</span>. {correct[0]}'
 
 
 def test_every_card_renders_without_template_errors(imported):

@@ -560,11 +560,11 @@ def test_french_amc_commands_are_read_never_shown() -> None:
             assert command not in all_text(card), (card.id, command)
     assert [(c.text, c.correct) for c in cards["eau-ebullition"].choices] == [
         ("$100$ degrés Celsius", True), ("$80$ degrés Celsius", False), ("$120$ degrés Celsius", False)]
-    # \alafin (\lastchoices): the choices after it keep their place, written `fixed: true` in the card file.
+    # \alafin (\lastchoices): the choices after it stay last, written `pin: last` in the card file.
     gases = cards["gaz-nobles"]
-    assert gases.multiple and [(c.text, c.correct, c.fixed) for c in gases.choices] == [
+    assert gases.multiple and [(c.text, c.correct, c.pin_last) for c in gases.choices] == [
         ("l'argon", True, False), ("le néon", True, False), ("l'azote", False, False), ("je ne sais pas", False, True)]
-    assert "fixed: true" in cards_yaml([gases])
+    assert "pin: last" in cards_yaml([gases])
     # \QuestionIndicative: not scored, so not an answer to learn: a draft that says why.
     survey = cards["avis-cours"]
     assert survey.status == "draft" and "QuestionIndicative" in survey.notes
@@ -877,7 +877,7 @@ def test_realistic_exam_every_answer_formula_image_and_context() -> None:
     curve = ("On considère la fonction $g : x \\mapsto e^{2x}$, dont la courbe est tracée ci-dessous.\n\n"
              "![courbe](images/courbe.png)")
     assert cards["derivee-g"].question == f"{shared}\n\n{curve}\n\nQue vaut $\\frac{{\\mathrm{{d}} g}}{{\\mathrm{{d}} x}}$ ?"
-    assert [(c.text, c.correct, c.fixed) for c in cards["derivee-g"].choices] == [
+    assert [(c.text, c.correct, c.pin_last) for c in cards["derivee-g"].choices] == [
         ("$2e^{2x}$", True, False), ("$e^{2x}$", False, False), ("Aucune de ces réponses", False, True)]
     assert cards["signe-g"].question == f"{shared}\n\n{curve}\n\nQue vaut $\\operatorname{{sgn}}(g(x))$ pour tout $x \\in \\mathbb{{R}}$ ?"
     assert [(c.text, c.correct) for c in cards["signe-g"].choices] == [("$1$", True), ("$-1$", False)]
@@ -931,7 +931,7 @@ def test_kinds_imported_into_anki(tmp_path: Path, figures_dir: Path, collection)
     notes = {collection.get_note(n)["Id"]: collection.get_note(n) for n in collection.find_notes("")}
     assert "avis-cours" not in notes  # a draft
     back = notes["eau-ebullition"].cards()[0].render_output(reload=True).answer_text
-    assert "\\(100\\)" in back and 'class="correct"' in back
+    assert "\\(100\\)" in back and 'data-correct="1"' in back  # the correct choice is marked on the back
     assert notes["sel-soluble"]["Answer"] == "True"
     assert "\\(\\operatorname{Tr} I_n\\)" in notes["trace-identity"]["Question"]
     assert "\\(\\operatorname*{arg\\,max}_x p(x)\\)" in notes["mode-as-argmax"]["Question"] + notes["mode-as-argmax"]["Answer"]

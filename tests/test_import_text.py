@@ -264,3 +264,27 @@ Question 3: (4 points.) Prove it.
 def test_text_without_questions_is_an_error() -> None:
     with pytest.raises(InvalidSources, match="no questions found"):
         parse_exam_text("just a letter\n", "letter.txt")
+
+
+def test_imported_choices_keep_their_meaning_when_shuffled(tmp_path: Path) -> None:
+    """A trailing "none of the above" is pinned last; a choice or explanation that needs the exam's order
+    keeps it (shuffle: false, said in the notes). Either way the written deck validates."""
+    from examdeck.importers.model import ImportedCard, ImportedChoice
+    from examdeck.model import Topic
+
+    choices = (ImportedChoice("$x^2$", True), ImportedChoice("$2x$", False), ImportedChoice("None of the above", False))
+    pinned = ImportedCard("p1", "mcq", ("t",), "Derivative of $x^3/3$?", "part1-mcq.yaml", choices=choices)
+    data = pinned.to_data()
+    assert [c.get("pin") for c in data["choices"]] == [None, None, "last"] and "shuffle" not in data
+    named = ImportedCard("p2", "mcq", ("t",), "Derivative of $x^3/3$?", "part1-mcq.yaml", choices=choices[:2],
+                         explanation="Answer (a): the power rule.", notes="From the official solution.")
+    data = named.to_data()
+    assert data["shuffle"] is False and "shuffle: false" in data["notes"] and data["notes"].startswith("From the official")
+    middle = ImportedCard("p3", "mcq", ("t",), "Derivative of $x^3/3$?", "part1-mcq.yaml",
+                          choices=(choices[2], choices[0], choices[1]))
+    assert middle.to_data()["shuffle"] is False
+
+    write_deck([pinned, named, middle], DeckMeta("pins", "Pins", (Topic("t", "T"),)), tmp_path / "cards" / "pins")
+    cards = {c.id: c for c in load_decks(tmp_path / "cards")[0].cards}
+    assert [c.pin_last for c in cards["p1"].choices] == [False, False, True] and cards["p1"].shuffle
+    assert not cards["p2"].shuffle and not cards["p3"].shuffle

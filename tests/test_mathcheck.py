@@ -381,3 +381,130 @@ def test_lint_double_brace_only_matters_in_cloze_fields() -> None:
         "}} inside a formula ends the cloze deletion early (write } } instead)"
     ]
     assert lint_formula(r"\frac{1}{x^{2} }", cloze=True) == []
+
+
+# --- widths on a phone card -------------------------------------------------------
+
+
+def test_phone_limits_come_from_the_note_type_css() -> None:
+    from examdeck.notetypes import CSS
+
+    phone = CSS.split("@media (max-width: 480px)", 1)[1].split("\n", 1)[0]
+    assert f"font-size: {mathcheck.PHONE_FONT_PX}px" in phone
+    assert f".examdeck {{ padding: 0 {mathcheck.EXAMDECK_PADDING_EM}em; }}" in phone
+    assert mathcheck.PHONE_TEXT_WIDTH_PX == pytest.approx(360 - 40 - 2 * 0.2 * 17)
+    assert mathcheck.text_width_px("question") == mathcheck.DISPLAY_LIMIT_PX
+    assert mathcheck.text_width_px("explanation") == pytest.approx(mathcheck.PHONE_TEXT_WIDTH_PX - 1.6 * 17)
+    assert mathcheck.text_width_px("choices[3].text") < mathcheck.text_width_px("answer")
+
+
+@needs_mathjax
+def test_widths_are_measured_with_mathjax() -> None:
+    result = check_formulas(
+        [Formula("x", False), Formula("x + y", False), Formula(r"\frac{a}{b", False), Formula("x", True)], measure=True
+    )
+    x, x_plus_y, broken, display = result.widths
+    assert 0.4 < x < 0.8 and x_plus_y > 2 * x  # em of MathJax's font
+    assert broken is None and result.errors[2]
+    assert display == x
+
+
+@pytest.mark.parametrize(
+    ("display", "width_em", "field", "alone", "expected"),
+    [
+        (True, 10.0, "question", False, None),  # 204 px on a 313 px line
+        (True, 16.0, "question", False, "display formula"),  # 326 px
+        (True, 14.5, "explanation", False, "display formula"),  # 296 px in the 286 px panel
+        (False, 7.0, "question", False, None),  # 143 px: less than half a line
+        (False, 8.0, "question", False, "inline formula"),  # 163 px: more than half
+        (False, 8.0, "choices[0].text", True, None),  # alone in its choice: the whole line
+        (False, 14.0, "choices[0].text", True, "formula"),  # 286 px > 266 px
+    ],
+)
+def test_width_problem(display: bool, width_em: float, field: str, alone: bool, expected: str | None) -> None:
+    message = mathcheck.width_problem(r"\sum_i x_i", display, width_em, field, alone=alone)
+    if expected is None:
+        assert message is None
+    else:
+        assert message is not None and message.startswith(expected)
+        assert r"\sum_i x_i" in message and "360 px phone" in message and field in message
+
+
+def test_width_problem_names_a_long_formula_shortly() -> None:
+    message = mathcheck.width_problem("a + " * 100 + "b", True, 100.0, "answer")
+    assert message is not None and "$$a + a + " in message and "...$$" in message and len(message) < 400
+
+
+def test_widths_are_cached_and_the_cache_never_changes_results(fake_runner: Path) -> None:
+    # Node is never started: every answer comes from the cache.
+    cache: dict[str, str | None] = {"False:x": None, "width:False:x": "0.572", "True:y": "Some error"}
+    result = check_formulas([Formula("x", False), Formula("y", True)], runner_dir=fake_runner, cache=cache, measure=True)
+    assert result.errors == (None, "Some error") and result.widths == (0.572, None)
+
+
+@needs_mathjax
+def test_a_verdict_without_its_width_is_measured_again() -> None:
+    cache: dict[str, str | None] = {"False:x": None, "width:False:x": "not a number"}
+    result = check_formulas([Formula("x", False)], cache=cache, measure=True)
+    assert result.widths[0] is not None and 0.4 < result.widths[0] < 0.8
+    assert float(cache["width:False:x"]) == result.widths[0]
+    fresh = check_formulas([Formula("x", False)], measure=True)
+    assert fresh.widths == result.widths
+
+
+# --- the width check in `examdeck check` and `build` -------------------------------
+
+
+def _deck_with_a_wide_formula(cards: Path) -> Path:
+    """The basic fixture deck with one display formula far wider than a phone."""
+    path = cards / "basic" / "cards.yaml"
+    text = path.read_text()
+    wide = " + ".join(f"x_{{{i}}}^{{2}}" for i in range(30))
+    path.write_text(text.replace("explanation: The trace is the sum of the eigenvalues, counted with multiplicity.",
+                                 f"explanation: |\n      The trace is a sum:\n      $$\\operatorname{{trace}} = {wide}$$"))
+    return path
+
+
+@needs_mathjax
+def test_check_warns_about_a_formula_too_wide_for_a_phone(basic_deck: Path) -> None:
+    from click.testing import CliRunner
+
+    from examdeck.cli import main
+
+    path = _deck_with_a_wide_formula(basic_deck)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "\\operatorname{trace} =" in text)
+    result = CliRunner().invoke(main, ["check", str(basic_deck), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert f"{path}:{line}: explanation: display formula $$\\operatorname{{trace}} = x_{{0}}^{{2}} + " in result.stderr
+    assert "too wide for a phone card" in result.stderr and ": ok" in result.stdout
+
+    strict = CliRunner().invoke(main, ["check", str(basic_deck), "--no-cache", "--strict"])
+    assert strict.exit_code == 1
+    assert f"{path}:{line}: explanation: display formula" in strict.stderr and "nothing was written" in strict.stderr
+
+
+@needs_mathjax
+def test_build_strict_writes_nothing(basic_deck: Path, tmp_path: Path, figures_dir: Path) -> None:
+    from click.testing import CliRunner
+
+    from examdeck.cli import main
+
+    _deck_with_a_wide_formula(basic_deck)
+    out = tmp_path / "out"
+    args = ["build", str(basic_deck), "--out", str(out), "--figures-dir", str(figures_dir), "--no-cache"]
+    strict = CliRunner().invoke(main, [*args, "--strict"])
+    assert strict.exit_code == 1 and not out.exists()
+    loose = CliRunner().invoke(main, args)
+    assert loose.exit_code == 0 and "formulas are too wide for a phone card (run `examdeck check`" in loose.stderr
+    assert list(out.glob("*.apkg"))
+
+
+@needs_mathjax
+def test_warm_check_gives_the_same_width_warnings(basic_deck: Path, tmp_path: Path) -> None:
+    from examdeck.pipeline import check
+
+    _deck_with_a_wide_formula(basic_deck)
+    cold = check(basic_deck, cache_dir=tmp_path / "cache")
+    warm = check(basic_deck, cache_dir=tmp_path / "cache")
+    uncached = check(basic_deck)
+    assert cold.notices and cold.notices == warm.notices == uncached.notices

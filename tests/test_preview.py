@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -294,3 +295,46 @@ def test_browser_topic_filter_and_night_mode(preview: Path, deck: Deck, tmp_path
     assert re.search(r'<span id="shown-count">' + str(len(shown)) + "</span>", dumped)
     body_class = _parse(dumped).body.get("class") or ""
     assert {"nightMode", "night_mode"} <= set(body_class.split())
+
+
+# --- phone view and the overflow report ----------------------------------------------------------
+
+
+def test_phone_view_has_every_side_light_and_night(tmp_path: Path, basic_deck: Path, figures_dir: Path) -> None:
+    out = tmp_path / "out"
+    write_preview(basic_deck, out, figures_dir=figures_dir)
+    (deck,) = load_decks(basic_deck)
+    phone = (out / "phone.html").read_text()
+    for card in deck.cards:
+        for side in ("front", "back"):
+            page = out / "sides" / deck.key / f"{card.id}-{side}.html"
+            assert page.is_file()
+            text = page.read_text()
+            assert '<body class="card card1">' in text and 'src="mathjax/tex-chtml-full.js"' in text
+            assert '<base href="../../">' in text
+            assert f'src="sides/{deck.key}/{card.id}-{side}.html"' in phone
+            assert f'src="sides/{deck.key}/{card.id}-{side}.html?night"' in phone
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_report_says_what_overflows(tmp_path: Path, basic_deck: Path, figures_dir: Path) -> None:
+    from click.testing import CliRunner
+
+    from examdeck.cli import main
+
+    cards = basic_deck / "basic" / "cards.yaml"
+    wide = " + ".join(f"x_{{{i}}}^{{2}}" for i in range(30))
+    cards.write_text(cards.read_text().replace("The trace is the sum of the eigenvalues, counted with multiplicity.",
+                                               f"|\n      The trace: $${wide}$$"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["preview", str(basic_deck), "--out", str(out), "--figures-dir", str(figures_dir),
+                                       "--report"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["views"] == ["phone 360px light", "phone 360px night", "desktop 1280px light", "desktop 1280px night"]
+    trace = [f for f in report["findings"] if f["card_id"] == "trace" and f["kind"] == "formula"]
+    assert {f["view"] for f in trace} == {"phone 360px light", "phone 360px night", "desktop 1280px light",
+                                         "desktop 1280px night"}
+    assert all(f["side"] == "back" and "x_{0}^{2} + x_{1}^{2}" in f["message"] for f in trace)
+    assert "basic/trace back [phone 360px light] formula: display formula" in result.output
+    assert not [f for f in report["findings"] if f["kind"] == "contrast"]

@@ -60,10 +60,36 @@ def test_exclude_topic_and_combinations(deck):
 def test_query_precedence_and_parentheses(deck):
     gmm, kmeans = chosen(deck, topics=("gmm-em",)), chosen(deck, topics=("kmeans",))
     open_cards = chosen(deck, types=("open",))
+    # As in Anki's search, AND binds tighter than OR: the unparenthesised form keeps kmeans' open questions out only.
     assert chosen(deck, query="topic:gmm-em or topic:kmeans and not type:open") == gmm | (kmeans - open_cards)
     assert chosen(deck, query="(topic:gmm-em or topic:kmeans) and not type:open") == (gmm | kmeans) - open_cards
     assert chosen(deck, query="question:1-3 AND NOT question:2") == {"q01", "q03"}
     assert chosen(deck, query="topic:diffusion", types=("open",)) == chosen(deck, topics=("diffusion",))
+
+
+def test_anki_conventions_implicit_and_minus_and_or(deck):
+    gmm, kmeans = chosen(deck, topics=("gmm-em",)), chosen(deck, topics=("kmeans",))
+    mcq, open_cards = chosen(deck, types=("mcq",)), chosen(deck, types=("open",))
+    assert chosen(deck, query="topic:gmm-em type:mcq") == chosen(deck, query="topic:gmm-em and type:mcq") == gmm & mcq
+    assert chosen(deck, query="(topic:gmm-em or topic:kmeans) -type:open") == (gmm | kmeans) - open_cards
+    assert chosen(deck, query="topic:gmm-em OR topic:kmeans type:mcq") == gmm | (kmeans & mcq)
+    assert chosen(deck, query="-(topic:gmm-em or type:open) topic:kmeans") == kmeans - gmm - open_cards
+    assert chosen(deck, query="q:1-3 -q:2") == {"q01", "q03"}
+    assert chosen(deck, query="topic:gmm-em -topic:kmeans") == gmm - kmeans  # '-' inside a slug stays part of it
+
+
+def test_subset_title_is_in_words(deck):
+    from examdeck.select import subset_title
+
+    titles = {t.slug: t.title for t in deck.topics}
+    title = subset_title(deck, Selection(query="(topic:gmm-em or topic:kmeans) -type:open"))
+    assert title == f"{deck.title} (({titles['gmm-em']} or {titles['kmeans']}), without open questions)"
+    assert subset_title(deck, Selection(topics=("kmeans",), types=("mcq",))) == f"{deck.title} ({titles['kmeans']}, multiple choice)"
+    mixed = subset_title(deck, Selection(query="topic:kmeans type:mcq or q:3"))
+    assert mixed == f"{deck.title} (({titles['kmeans']}, multiple choice) or question 3)"
+    assert "::" not in subset_title(deck, Selection(tags=("exam::cs433-2024::q08",)))  # '::' would nest decks in Anki
+    assert subset_title(deck, Selection(questions="8")) == f"{deck.title} (question 8)"
+    assert subset_title(deck, Selection()) == deck.title
 
 
 @pytest.mark.parametrize(
@@ -71,7 +97,10 @@ def test_query_precedence_and_parentheses(deck):
     [
         ("topic:gmm-em or", "ends too early"),
         ("(topic:gmm-em", "missing ')'"),
-        ("topic:gmm-em topic:kmeans", "unexpected 'topic:kmeans'"),
+        ("topic:gmm-em )", "unexpected ')'"),
+        ("()", "unexpected ')'"),
+        ("topic:gmm-em -", "ends too early"),
+        ("topic:gmm-em or or type:mcq", "unexpected 'or'"),
         ("and type:mcq", "unexpected 'and'"),
         ("gmm", "is not a term"),
         ("colour:red", "unknown field 'colour'"),
@@ -94,3 +123,42 @@ def test_empty_selection_lists_the_topics(deck):
 
 def test_parse_ranges():
     assert parse_ranges("1-3, 7,q9") == {1, 2, 3, 7, 9}
+
+
+def test_implicit_and_selects_the_same_notes_as_and_and_as_anki_search(basic_deck, tmp_path, figures_dir, collection):
+    """Exported subsets, imported with the official anki library, hold exactly what Anki's own search finds."""
+    from anki.collection import Collection
+    from click.testing import CliRunner
+
+    from conftest import import_package
+    from examdeck.cli import main
+
+    def run(*args):
+        result = CliRunner().invoke(main, [*args, "--figures-dir", str(figures_dir), "--no-math-check"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+
+    run("build", str(basic_deck), "--out", str(tmp_path / "full"))
+    import_package(collection, tmp_path / "full" / "fixture-basic.apkg")
+
+    def anki_ids(col, search):
+        return {col.get_note(n)["Id"] for n in col.find_notes(search)}
+
+    cases = [
+        ("topic:losses type:truefalse", "topic:losses and type:truefalse", "tag:topic::losses tag:type::truefalse"),
+        ("topic:linalg -type:open", "topic:linalg and not type:open", "tag:topic::linalg -tag:type::open"),
+        ("(topic:linalg or type:mcq) -topic:losses", "(topic:linalg or type:mcq) and not topic:losses",
+         "(tag:topic::linalg or tag:type::mcq) -tag:topic::losses"),
+    ]
+    for number, (implicit, explicit, anki_search) in enumerate(cases):
+        exported = []
+        for query in (implicit, explicit):
+            out = tmp_path / f"subset-{number}-{len(exported)}.apkg"
+            run("export", str(basic_deck), "--query", query, "--out", str(out))
+            (tmp_path / out.stem).mkdir()
+            col = Collection(str(tmp_path / out.stem / "collection.anki2"))
+            try:
+                import_package(col, out)
+                exported.append(anki_ids(col, ""))
+            finally:
+                col.close()
+        assert exported[0] == exported[1] == anki_ids(collection, anki_search) != set(), implicit

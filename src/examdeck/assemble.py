@@ -95,7 +95,8 @@ def note_row(
                 fields[key] = value.replace(f'src="{FIGURE_SCHEME}{figure}"', f'src="{media[figure].name}"')
     guid, tags, ords = head or note_head(deck.key, card, rendered)
     values = tuple([fields[name] for name in SPECS[card.type].fields])
-    return NoteRow(guid, genanki_model(card.type).model_id, tags, values, card.id, ords)
+    # The sort field is the first field, the question (Anki's browser column and duplicate check), as genanki writes it.
+    return NoteRow(guid, genanki_model(card.type).model_id, tags, values, values[0], ords)
 
 
 def card_tags(deck: Deck, card: Card) -> list[str]:

@@ -160,11 +160,12 @@ def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 @click.option("--include-nullified", is_flag=True, help="Also ship questions nullified in the exam (tagged status::nullified).")
 @click.option("--include-drafts", is_flag=True, help="Also ship draft cards (tagged status::draft).")
 @click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
+@click.option("--strict", is_flag=True, help="Fail, writing nothing, when a formula is too wide for a phone card.")
 @cache_options
 @click.pass_obj
 @handle_errors
 def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nullified: bool, include_drafts: bool,
-          no_math_check: bool, cache_dir: Path | None = None, no_cache: bool = False) -> None:
+          no_math_check: bool, strict: bool = False, cache_dir: Path | None = None, no_cache: bool = False) -> None:
     """Build one Anki package per deck under CARDS_DIR (default: cards).
 
     \b
@@ -179,7 +180,7 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
     from .pipeline import build as run_build
 
     options = BuildOptions(out_dir=out_dir, figures_dir=figures_dir, include_nullified=include_nullified,
-                           include_drafts=include_drafts, math_check=not no_math_check,
+                           include_drafts=include_drafts, math_check=not no_math_check, strict=strict,
                            cache_dir=resolve_cache_dir(cache_dir, no_cache, out_dir))
     built, warnings = run_build(cards_dir, options, progress=ui.step)
     for warning in warnings:
@@ -190,40 +191,53 @@ def build(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, include_nul
 
 @main.command(short_help="Validate every card and formula.")
 @cards_dir_argument
-@click.option("--no-math-check", is_flag=True, help="Validate without typesetting formulas.")
+@click.option("--no-math-check", is_flag=True, help="Validate without typesetting formulas (nor measuring their width).")
+@click.option("--strict", is_flag=True, help="Make a formula too wide for a phone card an error (exit 1), not a warning.")
 @click.option("--previous", metavar="OLD",
-              help="A previous release (.apkg, cards directory or git ref): fail if a card it had is gone without being retired.")
+              help="A previous release (.apkg, cards directory or git ref): fail if a card it had is gone without being "
+                   "retired, or has another type (mcq, truefalse, open) under the same id.")
 @cache_options
 @click.pass_obj
 @handle_errors
-def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, cache_dir: Path | None = None,
-          no_cache: bool = False) -> None:
+def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, strict: bool = False,
+          cache_dir: Path | None = None, no_cache: bool = False) -> None:
     """Validate every card under CARDS_DIR without writing anything.
+
+    Every formula is typeset by Anki's MathJax and measured: a display formula
+    wider than a line of a 360 px phone card, or an inline one wider than half
+    a line, is reported as path:line: field: message (a warning; an error with
+    --strict). See "Formula widths" in docs/card-format.md.
 
     \b
     Example:
       examdeck check cards
+      examdeck check --strict                  # too-wide formulas fail the check
       examdeck check --previous v2025-spring   # a git tag of the last release
     """
     from .pipeline import check as run_check
 
-    report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step,
+    report = run_check(cards_dir, math_check=not no_math_check, progress=ui.step, strict=strict,
                        cache_dir=None if no_cache else cache_dir or CHECK_CACHE_DIR)
     if previous:
-        from .errors import InvalidSources, Problem
-        from .snapshot import load_snapshot
+        from .diff import diff_snapshots
+        from .release import release_problems
+        from .snapshot import from_checked, load_snapshot
 
         problems = []
         for checked in report.decks:
-            old = load_snapshot(previous, deck_key=checked.deck.key)
-            for card_id in sorted(set(old.cards) - {c.id for c in checked.deck.cards}):
-                problems.append(Problem(f"{checked.deck.path}/deck.yaml", 1, "cards",
-                                        f"card {card_id!r} of {previous} is gone: retire it (status: retired, "
-                                        "retired_in, reason) instead of deleting it"))
+            new = from_checked(checked, str(cards_dir))
+            problems += release_problems(diff_snapshots(load_snapshot(previous, deck_key=checked.deck.key), new), new)
         if problems:
             raise InvalidSources(problems)
     for warning in report.warnings:
         ui.warn(warning)
+    if report.notices and ui.verbosity >= 0:
+        ui.clear_status()
+        for notice in report.notices:
+            click.echo(str(notice), err=True)
+        count = len(report.notices)
+        ui.warn(f"{count} formula{'s are' if count != 1 else ' is'} too wide for a phone card (see above; "
+                "--strict makes this an error)")
     for checked in report.decks:
         formulas = sum(len(r.formulas) for r in checked.rendered.values())
         ui.info(f"{checked.deck.key}: {len(checked.deck.cards)} cards, {formulas} formulas: ok")
@@ -240,7 +254,8 @@ def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--exclude-topic", "exclude_topics", multiple=True, metavar="SLUG", help="Drop cards with this topic (repeatable)."),
         click.option("--question", "questions", metavar="RANGES", help="Keep exam questions in these ranges, e.g. 1-12,33."),
         click.option("--query", metavar="EXPR",
-                     help="Boolean expression over the same terms, e.g. \"topic:gmm-em or topic:kmeans and not type:open\"."),
+                     help="A search over the same terms, as in Anki: terms side by side must all match, 'or' for either, "
+                          "-term to exclude, parentheses to group, e.g. \"(topic:gmm-em or topic:kmeans) -type:open\"."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -289,7 +304,7 @@ def list_command(ui: Ui, cards_dir: Path, output_format: str) -> None:
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The package to write, e.g. build/gmm.apkg.")
 @click.option("--deck", "deck_key", metavar="KEY", help="The deck to export from, when CARDS_DIR holds several.")
-@click.option("--deck-name", help="Title of the subset deck in Anki (default: the deck title and what was selected).")
+@click.option("--deck-name", help="Title of the subset deck in Anki (default: the deck title and what was selected, in words).")
 @selection_options
 @click.option("--include-nullified", is_flag=True, help="Also consider nullified questions.")
 @figures_dir_option
@@ -310,11 +325,11 @@ def export(ui: Ui, cards_dir: Path, out_path: Path, deck_key: str | None, deck_n
     Examples:
       examdeck export --topic gmm-em --topic kmeans --out build/clustering.apkg
       examdeck export --question 1-12 --type mcq --out build/mcq.apkg
-      examdeck export --query "topic:gmm-em or topic:kmeans and not type:open" --out build/q.apkg
+      examdeck export --query "(topic:gmm-em or topic:kmeans) -type:open" --out build/q.apkg
     """
     from .pipeline import BuildOptions, load_decks
     from .pipeline import build as run_build
-    from .select import Selection, select
+    from .select import Selection, select, subset_title
 
     selection = Selection(topics, types, tags, exclude_topics, questions, query)
     decks = load_decks(cards_dir)
@@ -326,7 +341,7 @@ def export(ui: Ui, cards_dir: Path, out_path: Path, deck_key: str | None, deck_n
     for d in decks:
         if d is deck:
             select(d, d.cards, selection)  # validate terms early, before any drawing or checking
-    title = deck_name or (deck.title if selection.is_empty() else f"{deck.title} ({selection.describe()})")
+    title = deck_name or subset_title(deck, selection)
     options = BuildOptions(figures_dir=figures_dir, include_nullified=include_nullified, math_check=not no_math_check)
     built, warnings = run_build(
         cards_dir, options, progress=ui.step, deck_title=title, out_path=out_path,
@@ -379,24 +394,44 @@ def figures(ui: Ui, names: tuple[str, ...], figures_dir: Path, force: bool) -> N
 @figures_dir_option
 @click.option("--active-only", is_flag=True, help="Leave out nullified, draft and retired cards.")
 @click.option("--no-math-check", is_flag=True, help="Skip checking formulas before writing the page.")
+@click.option("--report", is_flag=True,
+              help="Also load every side in headless Chromium (phone 360 px, desktop 1280 px, light and night), "
+                   "print what overflows and write it to <out>/report.json.")
 @click.pass_obj
 @handle_errors
-def preview(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, active_only: bool, no_math_check: bool) -> None:
+def preview(ui: Ui, cards_dir: Path, out_dir: Path, figures_dir: Path, active_only: bool, no_math_check: bool,
+            report: bool = False) -> None:
     """Write a static HTML page of every card, front and back, as Anki shows them.
 
     Formulas are typeset by the same MathJax 3.2.2 as Anki, served from local
     files; a menu filters the cards by topic and a button switches to night mode.
+    phone.html shows every side as a 360 px phone, light and night, with what
+    overflows outlined in red. --report measures every side in headless Chromium
+    and lists what does not fit: formulas wider than their box, anything past
+    the right edge, sideways scrolling, figures shrunk below 1/3.5, bright
+    figures and low-contrast text at night, answer marks on a front.
 
     \b
     Example:
-      examdeck preview                   # -> build/preview/index.html
-      examdeck preview --out /tmp/review && xdg-open /tmp/review/index.html
+      examdeck preview                   # -> build/preview/index.html, phone.html
+      examdeck preview --out /tmp/review && xdg-open /tmp/review/phone.html
+      examdeck preview --report          # also build/preview/report.json
     """
-    from .preview import write_preview
+    from .preview import inspect_preview, write_preview
 
     page = write_preview(cards_dir, out_dir, figures_dir=figures_dir, include_all=not active_only,
                          math_check=not no_math_check, progress=ui.step)
-    ui.info(f"wrote {page}")
+    ui.info(f"wrote {page} and {page.with_name('phone.html')}")
+    if report:
+        result = inspect_preview(out_dir, progress=ui.step)
+        findings: list[dict[str, str]] = result["findings"]  # type: ignore[assignment]
+        for finding in findings:
+            ui.info(f"{finding['deck']}/{finding['card_id']} {finding['side']} [{finding['view']}] "
+                    f"{finding['kind']}: {finding['message']}")
+        summary: dict[str, dict[str, int]] = result["summary"]  # type: ignore[assignment]
+        counts = ", ".join(f"{kind} {n['cards']} cards" for kind, n in summary.items() if n["findings"])
+        ui.info(f"{result['sides']} sides in {len(result['views'])} views: "  # type: ignore[arg-type]
+                f"{counts or 'everything fits'}; wrote {Path(out_dir) / 'report.json'}")
 
 
 @main.command(short_help="Compare two releases of a deck.")
@@ -414,8 +449,13 @@ def diff(ui: Ui, old: str, new: str, deck_key: str | None, output_format: str, c
     """Compare two releases: cards added, changed (field by field), moved, retired, removed.
 
     OLD and NEW are each an .apkg file, a cards directory or a git ref (default
-    NEW: the cards directory). A card removed outright is an error unless
-    --allow-removal: students keep their copy, still scheduled, forever.
+    NEW: the cards directory). Changed fields are shown as their Markdown
+    source, formulas as written; a package keeps only HTML, so with a package
+    on either side both are shown as text recovered from the HTML.
+
+    Exit code 1 (after the report) when a card was removed outright (unless
+    --allow-removal: students keep their copy, still scheduled, forever) or a
+    card's type changed under the same id (Anki does not update that note).
 
     \b
     Example:
@@ -428,8 +468,15 @@ def diff(ui: Ui, old: str, new: str, deck_key: str | None, output_format: str, c
     result = diff_snapshots(load_snapshot(old, deck_key=deck_key, cards_path=cards_path),
                             load_snapshot(new, deck_key=deck_key, cards_path=cards_path))
     click.echo(format_diff(result, output_format), nl=False)
+    failed = False
+    if result.type_changes:
+        click.echo(f"error: type changed under the same id, students will not get the update: {', '.join(result.type_changes)} "
+                   "(retire the old id and add the question under a new one)", err=True)
+        failed = True
     if result.removed and not allow_removal:
         click.echo(f"error: removed without being retired: {', '.join(result.removed)} (see --allow-removal)", err=True)
+        failed = True
+    if failed:
         sys.exit(EXIT_INVALID)
 
 
@@ -437,7 +484,9 @@ def diff(ui: Ui, old: str, new: str, deck_key: str | None, output_format: str, c
 @cards_dir_argument
 @click.option("--out", "out_dir", default=Path("build"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
               help="Directory for <deck-key>-<version>.apkg and its release notes (.md).")
-@click.option("--previous", metavar="OLD", help="The previous release (.apkg, cards directory or git ref) for the release notes.")
+@click.option("--previous", metavar="OLD",
+              help="The previous release (.apkg, cards directory or git ref); default: the most recent git tag v* "
+                   "reachable from HEAD, other than v<version>.")
 @click.option("--allow-removal", is_flag=True, help="Allow cards that the previous release had to be gone.")
 @figures_dir_option
 @click.option("--no-math-check", is_flag=True, help="Skip typesetting every formula with MathJax before writing.")
@@ -449,12 +498,20 @@ def release(ui: Ui, cards_dir: Path, out_dir: Path, previous: str | None, allow_
 
     The version comes from deck.yaml; the build time from SOURCE_DATE_EPOCH or
     else the last git commit, so the package is reproducible and newer than the
-    previous release. The deck description lists the version, the source and
-    the cards per topic, and tells students how to update safely.
+    previous release. The deck description is deck.yaml's description followed
+    by the version, the source, the cards per topic and how to update safely.
+
+    A release is tagged v<version> in git. Without --previous, the release is
+    compared with the most recent tag matching v* reachable from HEAD (other
+    than its own); with none, it is a first release. The release notes say which.
+    Nothing is written when a published card is gone without being retired
+    (unless --allow-removal) or has another type under the same id.
 
     \b
     Example:
-      examdeck release --previous v2025-spring
+      examdeck release                  # compares with the last v* tag
+      git tag v2026-autumn              # then tag the release
+      examdeck release --previous build/cs433-2026-spring.apkg
     """
     from .release import make_release
 
@@ -463,4 +520,5 @@ def release(ui: Ui, cards_dir: Path, out_dir: Path, previous: str | None, allow_
     for warning in warnings:
         ui.warn(warning)
     for item in releases:
-        ui.info(f"wrote {item.package.path} ({item.package.note_count} notes) and {item.notes_path}")
+        compared = f"compared with {item.previous}" if item.previous else "a first release"
+        ui.info(f"wrote {item.package.path} ({item.package.note_count} notes) and {item.notes_path}, {compared}")

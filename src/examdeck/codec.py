@@ -30,7 +30,7 @@ def encode_cards(cards: Sequence[Card]) -> dict[str, list[Any]]:
         "type": [c.type for c in cards],
         "topics": [list(c.topics) for c in cards],
         "question": [_text(c.question) for c in cards],
-        "choices": [[[choice.text, choice.correct, choice.line] for choice in c.choices] for c in cards],
+        "choices": [[[choice.text, choice.correct, choice.line, choice.pin_last] for choice in c.choices] for c in cards],
         "multiple": [c.multiple for c in cards],
         "answer": [c.answer if c.answer is None or isinstance(c.answer, bool) else _text(c.answer) for c in cards],
         "explanation": [None if c.explanation is None else _text(c.explanation) for c in cards],
@@ -40,22 +40,24 @@ def encode_cards(cards: Sequence[Card]) -> dict[str, list[Any]]:
         "notes": [c.notes for c in cards],
         "line": [c.line for c in cards],
         "retirement": [None if c.retirement is None else [c.retirement.version, c.retirement.reason] for c in cards],
+        "shuffle": [c.shuffle for c in cards],
     }
 
 
 def decode_cards(raw: Any, path: str) -> list[Card]:
     """The cards of ``encode_cards``, with `path` as their file."""
     (ids, types, topics, questions, choices, multiple, answers, explanations, figures, sources, statuses, notes,
-     lines, retirements) = _columns(raw, ("id", "type", "topics", "question", "choices", "multiple", "answer",
-                                          "explanation", "figure", "source", "status", "notes", "line", "retirement"))
+     lines, retirements, shuffles) = _columns(raw, ("id", "type", "topics", "question", "choices", "multiple", "answer",
+                                                    "explanation", "figure", "source", "status", "notes", "line", "retirement",
+                                                    "shuffle"))
     _require(_all(str, ids) and _all(str, types) and _all(list, topics) and _all(str, chain.from_iterable(topics))
              and _all(list, choices) and _all(bool, multiple) and _all(str, statuses) and _all(str, notes)
-             and _all(int, lines) and _all((str, type(None)), figures))
+             and _all(int, lines) and _all((str, type(None)), figures) and _all(bool, shuffles))
     choice_lists = _regroup(_choices(list(chain.from_iterable(choices))), map(len, choices))
     return list(map(
         Card, ids, types, map(tuple, topics), _texts(questions, optional=False), choice_lists, multiple,
         _texts(answers, optional=True), _texts(explanations, optional=True), figures, map(_source, sources),
-        statuses, notes, repeat(path, len(ids)), lines, map(_retirement, retirements),
+        statuses, notes, repeat(path, len(ids)), lines, map(_retirement, retirements), shuffles,
     ))
 
 
@@ -174,10 +176,10 @@ def _texts(column: list[Any], *, optional: bool) -> list[Any]:
 
 
 def _choices(items: list[Any]) -> list[Choice]:
-    _require(_all(list, items) and set(map(len, items)) <= {3})
-    texts, correct, lines = zip(*items) if items else ((), (), ())
-    _require(_all(str, texts) and _all(bool, correct) and _all(int, lines))
-    return list(map(Choice, texts, correct, lines))
+    _require(_all(list, items) and set(map(len, items)) <= {4})
+    texts, correct, lines, pinned = zip(*items) if items else ((), (), (), ())
+    _require(_all(str, texts) and _all(bool, correct) and _all(int, lines) and _all(bool, pinned))
+    return list(map(Choice, texts, correct, lines, pinned))
 
 
 def _source(raw: Any) -> SourceRef | None:

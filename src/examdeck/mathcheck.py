@@ -5,6 +5,8 @@ in one batch, to the Node script ``mathjax/check.mjs`` (pinned ``mathjax-full``)
 When Node or the npm packages are missing, ``check_formulas`` falls back to
 ``structural_errors`` and says so in ``MathCheckResult.warning``.
 ``lint_formula`` flags what breaks a card in Anki even when the TeX is valid.
+With ``measure=True`` the runner also gives each formula's typeset width, which
+``width_problem`` judges against a phone card (``PHONE_TEXT_WIDTH_PX``).
 """
 
 from __future__ import annotations
@@ -27,11 +29,19 @@ __all__ = [
     "Formula",
     "MathCheckResult",
     "MathCheckUnavailable",
+    "DISPLAY_LIMIT_PX",
+    "INLINE_LIMIT_PX",
+    "MATH_SCALE",
+    "PHONE_FONT_PX",
+    "PHONE_TEXT_WIDTH_PX",
+    "PHONE_VIEWPORT_PX",
     "cache_key",
     "check_formulas",
     "default_runner_dir",
     "lint_formula",
     "structural_errors",
+    "width_cache_key",
+    "width_problem",
 ]
 
 MATHJAX_VERSION = "3.2.2"
@@ -39,6 +49,79 @@ ENGINE_MATHJAX = f"mathjax-{MATHJAX_VERSION}"
 ENGINE_STRUCTURAL = "structural"
 RUNNER_DIR_ENV = "EXAMDECK_MATHJAX_DIR"
 RUNNER_SCRIPT = "check.mjs"
+
+
+# --- how wide a formula may be: a phone card ----------------------------------------------------
+# Derived from the note-type CSS (examdeck.notetypes.CSS) and Anki's reviewer; documented in
+# docs/card-format.md ("Formula widths"). tests/test_phone_view.py measures the same boxes in
+# Chromium and fails when the CSS and these numbers part.
+PHONE_VIEWPORT_PX = 360  # a common narrow phone, in CSS px
+PHONE_FONT_PX = 17  # notetypes.CSS: @media (max-width: 480px) { .card { font-size: 17px } }
+ANKI_BODY_MARGIN_PX = 20  # Anki's reviewer.scss: body { margin: 20px } (AnkiDroid's is smaller)
+EXAMDECK_PADDING_EM = 0.2  # notetypes.CSS at max-width 480px: .examdeck { padding: 0 0.2em }
+# The width of a line of text on the phone card: 360 - 2 * 20 - 2 * 0.2 * 17 = 313.2 px.
+PHONE_TEXT_WIDTH_PX = PHONE_VIEWPORT_PX - 2 * ANKI_BODY_MARGIN_PX - 2 * EXAMDECK_PADDING_EM * PHONE_FONT_PX
+# Fields whose text sits in a narrower box (em of the card's font, both sides added up):
+# the explanation panel (.explanation { padding: 0.6em 0.8em }) and the choices list
+# (.choices ol { padding-left: 1.8em } and .choices li { padding: 0.25em 0.5em }).
+FIELD_INSET_EM = {"explanation": 2 * 0.8, "choices": 1.8 + 2 * 0.5}
+# MathJax's CHTML output scales math so that its x-height (0.442 em in the TeX fonts) matches
+# the text's: Roboto (Android) and SF Pro (iOS) have an x-height of about 0.53 em, so 1 em of
+# MathJax's measure is 0.53 / 0.442 = 1.2 em of the card's font.
+MATH_SCALE = 1.2
+DISPLAY_LIMIT_PX = PHONE_TEXT_WIDTH_PX  # a display formula must fit on the line
+INLINE_LIMIT_PX = PHONE_TEXT_WIDTH_PX / 2  # an inline one cannot break: more than half a line is too wide
+
+
+def text_width_px(field: str) -> float:
+    """The width in px of a line of text of `field` (``question``, ``explanation``,
+    ``choices[2].text``, ...) on a phone card (``PHONE_TEXT_WIDTH_PX`` less the field's box)."""
+    kind = field.split("[", 1)[0].split(".", 1)[0]
+    return PHONE_TEXT_WIDTH_PX - FIELD_INSET_EM.get(kind, 0.0) * PHONE_FONT_PX
+
+
+def width_px(width_em: float) -> float:
+    """A width measured by the runner (em of MathJax's font) in px on a phone card."""
+    return width_em * PHONE_FONT_PX * MATH_SCALE
+
+
+def width_problem(tex: str, display: bool, width_em: float, field: str, *, alone: bool = False) -> str | None:
+    """Why a formula of this typeset width is too wide for a phone card, or None when it fits.
+
+    A display formula must fit on a line of its field's text (``text_width_px``); an inline
+    formula, which MathJax 3 never breaks, may take at most half of it, or all of it when it
+    is the whole text of its field (`alone`, e.g. a choice ``$x > y$``).
+
+    :param width_em: the width from ``check_formulas(measure=True)``, in em of MathJax's font.
+    """
+    room = text_width_px(field)
+    shown = width_px(width_em)
+    name = _formula_name(tex, display)
+    if display and shown > room:
+        return (
+            f"display formula {name} is {shown:.0f} px wide on a {PHONE_VIEWPORT_PX} px phone, where a line of "
+            f"{field} is {room:.0f} px: break it over lines (\\begin{{aligned}} or gathered), shorten the "
+            "notation, or move definitions into the text"
+        )
+    if not display and alone and shown > room:
+        return (
+            f"formula {name} is {shown:.0f} px wide on a {PHONE_VIEWPORT_PX} px phone, where a line of {field} is "
+            f"{room:.0f} px: make it display math ($$...$$) over several lines, or shorten the notation"
+        )
+    if not display and not alone and shown > room / 2:
+        return (
+            f"inline formula {name} is {shown:.0f} px wide on a {PHONE_VIEWPORT_PX} px phone, more than half a "
+            f"line of {field} ({room:.0f} px), and MathJax never breaks it: make it display math ($$...$$) or split it"
+        )
+    return None
+
+
+def _formula_name(tex: str, display: bool, limit: int = 48) -> str:
+    """The formula as its author wrote it, shortened: ``$$\\sum_i x_i ...$$``."""
+    text = " ".join(tex.split())
+    if len(text) > limit:
+        text = text[: limit - 3].rstrip() + "..."
+    return f"$${text}$$" if display else f"${text}$"
 
 
 class MathCheckUnavailable(RuntimeError):
@@ -61,11 +144,30 @@ class MathCheckResult:
     errors: tuple[str | None, ...]  # one per input formula: the message, or None if it typesets
     engine: str  # ENGINE_MATHJAX or ENGINE_STRUCTURAL
     warning: str | None  # one line saying why the check fell back to structural checks
+    # With measure=True and MathJax: one per input formula, its typeset width in em of MathJax's
+    # font (None when it has an error); empty otherwise (not measured, or structural checks).
+    widths: tuple[float | None, ...] = ()
 
 
 def cache_key(formula: Formula) -> str:
     """The verdict cache key of a formula: ``f"{display}:{tex}"``."""
     return f"{formula.display}:{formula.tex}"
+
+
+def width_cache_key(formula: Formula) -> str:
+    """The cache key of a formula's width: ``f"width:{display}:{tex}"`` (never a verdict key,
+    which starts with ``True:`` or ``False:``); the value is the width in em as a decimal string."""
+    return f"width:{formula.display}:{formula.tex}"
+
+
+def _cached_width(cache: MutableMapping[str, str | None], formula: Formula) -> float | None:
+    """The cached width of `formula`, or None when absent or not a finite non-negative number."""
+    raw = cache.get(width_cache_key(formula))
+    try:
+        width = float(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    return width if width is not None and 0 <= width < float("inf") else None
 
 
 def default_runner_dir() -> Path:
@@ -84,6 +186,7 @@ def check_formulas(
     runner_dir: Path | None = None,
     cache: MutableMapping[str, str | None] | None = None,
     timeout: float | None = None,
+    measure: bool = False,
 ) -> MathCheckResult:
     """Typeset every formula with MathJax under Anki's configuration, in one Node process.
 
@@ -93,16 +196,27 @@ def check_formulas(
     :param cache: verdicts by ``cache_key``; formulas found there are not sent to
         Node, and new MathJax verdicts are stored in it. Structural verdicts never are.
     :param timeout: seconds for the Node process; default scales with the batch.
+    :param measure: also give each formula's typeset width (``MathCheckResult.widths``, in em);
+        widths are cached under ``width_cache_key`` in the same `cache`.
     :raises MathCheckUnavailable: Node ran but failed, timed out or answered nonsense.
     """
     keys = [cache_key(f) for f in formulas]
     known: dict[str, str | None] = {}
+    widths: dict[Formula, float | None] = {}
     if cache is not None:
         known = {key: cache[key] for key in keys if key in cache}
+        if measure:
+            widths = {f: w for f in dict.fromkeys(formulas) if (w := _cached_width(cache, f)) is not None}
+
+    def missing(formula: Formula) -> bool:
+        key = cache_key(formula)
+        # A formula that typesets needs its width too; one with an error has none.
+        return key not in known or (measure and known[key] is None and formula not in widths)
+
     # dict.fromkeys: unique formulas, first-seen order (deterministic batches).
-    pending = [f for f in dict.fromkeys(formulas) if cache_key(f) not in known]
+    pending = [f for f in dict.fromkeys(formulas) if missing(f)]
     if not pending:
-        return MathCheckResult(tuple(known[k] for k in keys), ENGINE_MATHJAX, None)
+        return _result(formulas, keys, known, widths, measure)
 
     runner = runner_dir if runner_dir is not None else default_runner_dir()
     node_path = shutil.which(node or "node")
@@ -115,12 +229,25 @@ def check_formulas(
         )
     assert node_path is not None  # _runner_problem said so
 
-    verdicts = _run_batches(node_path, runner, pending, timeout)
-    for formula, verdict in zip(pending, verdicts):
+    answers = _run_batches(node_path, runner, pending, timeout, measure)
+    for formula, (verdict, width) in zip(pending, answers):
         known[cache_key(formula)] = verdict
         if cache is not None:
             cache[cache_key(formula)] = verdict
-    return MathCheckResult(tuple(known[k] for k in keys), ENGINE_MATHJAX, None)
+        if measure and width is not None:
+            widths[formula] = width
+            if cache is not None:
+                cache[width_cache_key(formula)] = repr(width)
+    return _result(formulas, keys, known, widths, measure)
+
+
+def _result(
+    formulas: Sequence[Formula], keys: list[str], known: dict[str, str | None], widths: dict[Formula, float | None],
+    measure: bool,
+) -> MathCheckResult:
+    errors = tuple(known[k] for k in keys)
+    measured = tuple(widths.get(f) if e is None else None for f, e in zip(formulas, errors)) if measure else ()
+    return MathCheckResult(errors, ENGINE_MATHJAX, None, measured)
 
 
 def _runner_problem(node_path: str | None, node: str, runner: Path) -> str | None:
@@ -152,32 +279,35 @@ def _display_path(path: Path) -> str:
 PARALLEL_MIN_FORMULAS = 200
 
 
+Answer = tuple[str | None, float | None]  # a formula's verdict, and its width in em when measured
+
+
 def _run_batches(
-    node_path: str, runner: Path, formulas: Sequence[Formula], timeout: float | None
-) -> list[str | None]:
+    node_path: str, runner: Path, formulas: Sequence[Formula], timeout: float | None, measure: bool = False
+) -> list[Answer]:
     """Verdicts for `formulas`: on two cores, two Node processes each take half of the batch."""
     from .parallel import available_cores
 
     if len(formulas) < PARALLEL_MIN_FORMULAS or available_cores() < 2:
-        return _run_mathjax(node_path, runner, formulas, timeout)
+        return _run_mathjax(node_path, runner, formulas, timeout, measure)
     from concurrent.futures import ThreadPoolExecutor
 
     half = len(formulas) // 2
     # Threads only feed and read the two processes; the work happens in Node.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first = pool.submit(_run_mathjax, node_path, runner, formulas[:half], timeout)
-        second = pool.submit(_run_mathjax, node_path, runner, formulas[half:], timeout)
+        first = pool.submit(_run_mathjax, node_path, runner, formulas[:half], timeout, measure)
+        second = pool.submit(_run_mathjax, node_path, runner, formulas[half:], timeout, measure)
         return first.result() + second.result()
 
 
 def _run_mathjax(
-    node_path: str, runner: Path, formulas: Sequence[Formula], timeout: float | None
-) -> list[str | None]:
+    node_path: str, runner: Path, formulas: Sequence[Formula], timeout: float | None, measure: bool = False
+) -> list[Answer]:
     payload = json.dumps([{"tex": f.tex, "display": f.display} for f in formulas])
     if timeout is None:
-        # Startup is ~0.1 s and 1,000 formulas ~0.6 s; leave room for slow CI.
+        # Startup is ~0.1 s and 1,000 formulas ~0.6 s (measuring doubles it); leave room for slow CI.
         timeout = 30.0 + len(formulas) / 100
-    command = [node_path, str(runner / RUNNER_SCRIPT)]
+    command = [node_path, str(runner / RUNNER_SCRIPT), *(["--width"] if measure else [])]
     try:
         proc = subprocess.run(
             command,
@@ -202,6 +332,8 @@ def _run_mathjax(
         verdicts = json.loads(proc.stdout)
     except json.JSONDecodeError as err:
         raise MathCheckUnavailable(f"MathJax runner printed invalid JSON: {err}") from err
+    if measure:
+        return _measured_answers(verdicts, len(formulas))
     if (
         not isinstance(verdicts, list)
         or len(verdicts) != len(formulas)
@@ -210,7 +342,22 @@ def _run_mathjax(
         raise MathCheckUnavailable(
             f"MathJax runner must print a list of {len(formulas)} null-or-string verdicts"
         )
-    return verdicts
+    return [(verdict, None) for verdict in verdicts]
+
+
+def _measured_answers(answers: object, count: int) -> list[Answer]:
+    """The runner's ``--width`` answer: ``[{"error": null | str, "width": number | null}, ...]``."""
+
+    def valid(item: object) -> bool:
+        if not isinstance(item, dict) or set(item) != {"error", "width"}:
+            return False
+        error, width = item["error"], item["width"]
+        number = isinstance(width, (int, float)) and not isinstance(width, bool) and 0 <= width < float("inf")
+        return (error is None or isinstance(error, str)) and (width is None or number)
+
+    if not isinstance(answers, list) or len(answers) != count or not all(valid(a) for a in answers):
+        raise MathCheckUnavailable(f"MathJax runner must print a list of {count} {{error, width}} answers")
+    return [(a["error"], None if a["width"] is None else float(a["width"])) for a in answers]
 
 
 def _last_line(text: str) -> str:

@@ -9,6 +9,7 @@ CardType = Literal["mcq", "truefalse", "open"]
 Status = Literal["active", "nullified", "draft", "retired"]
 CARD_TYPES: tuple[CardType, ...] = ("mcq", "truefalse", "open")
 STATUSES: tuple[Status, ...] = ("active", "nullified", "draft", "retired")
+MAX_CHOICES = 40  # an mcq's choices: the note type's CSS marks the correct one among this many without scripts
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Choice:
     text: str
     correct: bool
     line: int
+    pin_last: bool = False  # `pin: last`: stays at the end, in source order, when the choices are shuffled
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Card:
     path: str
     line: int
     retirement: Retirement | None = None
+    shuffle: bool = True  # mcq: choices in a new order at each review (pinned ones stay last)
 
     @property
     def primary_topic(self) -> str:

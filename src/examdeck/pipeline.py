@@ -32,6 +32,7 @@ class BuildOptions:
     include_drafts: bool = False
     math_check: bool = True
     cache_dir: Path | None = None  # the build cache (see examdeck.cache); None: no cache
+    strict: bool = False  # formulas too wide for a phone are errors, not warnings
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class CheckedDeck:
 class CheckReport:
     decks: tuple[CheckedDeck, ...]
     warnings: tuple[str, ...] = ()
+    # Located warnings (path:line: field: message): formulas too wide for a phone card, unless strict.
+    notices: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,12 @@ def check(
     progress: Progress | None = None,
     cache_dir: Path | None = None,
     cache: BuildCache | None = None,
+    strict: bool = False,
 ) -> CheckReport:
     """Validate and render every card (all statuses) and check every formula; raise InvalidSources.
 
+    A formula too wide for a phone card (``mathcheck.width_problem``) is a located warning in
+    ``CheckReport.notices``, or with `strict` a problem like any other.
     With `cache_dir` (or an open `cache`), unchanged files, cards and formulas are not parsed,
     rendered or checked again; the results are the same as without.
     """
@@ -111,28 +117,32 @@ def check(
         from .cache import open_cache
 
         with _saving(open_cache(cache_dir)) as opened:
-            report = check(cards_dir, math_check=math_check, progress=progress, cache=opened)
+            report = check(cards_dir, math_check=math_check, progress=progress, cache=opened, strict=strict)
         from dataclasses import replace
 
         return replace(report, warnings=report.warnings + tuple(opened.warnings))
     with _without_gc():
-        return _check(cards_dir, math_check=math_check, progress=progress, cache=cache)
+        return _check(cards_dir, math_check=math_check, progress=progress, cache=cache, strict=strict)
 
 
-def _check(cards_dir: Path, *, math_check: bool, progress: Progress | None, cache: BuildCache | None) -> CheckReport:
+def _check(cards_dir: Path, *, math_check: bool, progress: Progress | None, cache: BuildCache | None,
+           strict: bool = False) -> CheckReport:
     log = _Log(progress)
     # Without a cache, loading renders too: one pass over the card files, on two cores for a large deck.
     loaded_decks = _load_decks(cards_dir, cache=cache, render=cache is None or not cache.enabled)
     checked = [_render_deck(loaded, log, cache=cache) for loaded in loaded_decks]
     problems = [p for c in checked for p in _render_problems(c)]
+    too_wide: list[Problem] = []
     if math_check:
         log.step("checking formulas")
-        math_problems, warnings = _check_math(checked, cache=cache)
+        math_problems, warnings, too_wide = _check_math(checked, cache=cache)
         problems += math_problems
         log.warnings += warnings
+    if strict:
+        problems += too_wide
     if problems:
         raise InvalidSources(problems)
-    return CheckReport(tuple(checked), tuple(log.warnings))
+    return CheckReport(tuple(checked), tuple(log.warnings), () if strict else tuple(sorted(set(too_wide))))
 
 
 def select_cards(deck: Deck, options: BuildOptions) -> list[Card]:
@@ -183,7 +193,7 @@ def _build(
     from .package import build_timestamp
 
     log = _Log(progress)
-    report = check(cards_dir, math_check=options.math_check, progress=progress, cache=cache)
+    report = check(cards_dir, math_check=options.math_check, progress=progress, cache=cache, strict=options.strict)
     timestamp = build_timestamp()
     built = []
     left_out: list[Problem] = []  # decks with nothing to ship: each card and why it was left out
@@ -209,7 +219,9 @@ def _build(
     if not built and left_out:
         raise InvalidSources([*left_out, Problem(str(cards_dir), 0, "", "nothing shippable: every card was left out, "
                                                  "as listed below; no package was written")])
-    return built, report.warnings + tuple(log.warnings)
+    too_wide = (f"{len(report.notices)} formula{'s are' if len(report.notices) != 1 else ' is'} too wide for a phone "
+                "card (run `examdeck check` to see where; --strict makes it an error)",) if report.notices else ()
+    return built, report.warnings + tuple(log.warnings) + too_wide
 
 
 def answer_unknown(card: Card) -> bool:
@@ -390,9 +402,31 @@ def _render_problems(checked: CheckedDeck) -> list[Problem]:
     return problems
 
 
-def _check_math(checked: Sequence[CheckedDeck], *, cache: BuildCache | None = None) -> tuple[list[Problem], list[str]]:
-    """Typeset every formula with Anki's MathJax (or check structure without Node) and lint it for Anki."""
-    from .mathcheck import Formula, MathCheckUnavailable, cache_key, check_formulas, lint_formula, structural_errors
+def _field_text(card: Card, field: str) -> str:
+    """The source text of `field` (``question``, ``choices[1].text``, ...) of `card`, or ""."""
+    for text_field in card.text_fields():
+        if text_field.name == field:
+            return text_field.text
+    return ""
+
+
+def _check_math(
+    checked: Sequence[CheckedDeck], *, cache: BuildCache | None = None
+) -> tuple[list[Problem], list[str], list[Problem]]:
+    """Typeset every formula with Anki's MathJax (or check structure without Node) and lint it for Anki.
+
+    :returns: the problems, the warnings, and the formulas too wide for a phone card (located).
+    """
+    from .mathcheck import (
+        Formula,
+        MathCheckUnavailable,
+        cache_key,
+        check_formulas,
+        lint_formula,
+        structural_errors,
+        width_cache_key,
+        width_problem,
+    )
 
     located = [
         (card, formula)
@@ -407,19 +441,29 @@ def _check_math(checked: Sequence[CheckedDeck], *, cache: BuildCache | None = No
         from .cache import math_namespace
 
         namespace = math_namespace()
-        verdicts = cache.verdicts({cache_key(f) for f in formulas}, namespace)
+        verdicts = cache.verdicts({cache_key(f) for f in formulas} | {width_cache_key(f) for f in formulas}, namespace)
+    widths: tuple[float | None, ...] = ()
     try:
-        result = check_formulas(formulas, cache=verdicts)
+        result = check_formulas(formulas, cache=verdicts, measure=True)
         if verdicts is not None:
             cache.store_verdicts(verdicts, namespace)  # type: ignore[union-attr]
         errors = list(result.errors)
+        widths = result.widths
         if result.warning:
-            warnings.append(result.warning)
+            warnings.append(f"{result.warning}; formula widths not checked")
     except MathCheckUnavailable as exc:
-        warnings.append(f"MathJax check unavailable ({exc}): formulas checked structurally only")
+        warnings.append(f"MathJax check unavailable ({exc}): formulas checked structurally only, widths not checked")
         errors = ["; ".join(structural_errors(f.tex)) or None for f in formulas]
     problems = []
     for (card, formula), error in zip(located, errors):
         messages = ([error] if error else []) + lint_formula(formula.tex)
         problems += [Problem(card.path, formula.line, formula.field, m) for m in messages]
-    return problems, warnings
+    too_wide = []
+    for (card, formula), width in zip(located, widths):
+        message = width_problem(formula.tex, formula.display, width, formula.field) if width is not None else None
+        if message and not formula.display and _field_text(card, formula.field).strip() == f"${formula.tex}$":
+            # The whole text of its field (a choice): it has the line to itself.
+            message = width_problem(formula.tex, formula.display, width, formula.field, alone=True)  # type: ignore[arg-type]
+        if message:
+            too_wide.append(Problem(card.path, formula.line, formula.field, message))
+    return problems, warnings, too_wide

@@ -6,9 +6,17 @@ formulas with the MathJax 3.2.2 that the math check runs (``mathjax/node_modules
 next to the page and configured as Anki configures it. Nothing is fetched from the network,
 so an instructor can open ``index.html`` straight from disk.
 
+Besides the desktop page, ``phone.html`` shows every card side as its own page of Anki's
+reviewer (``sides/``, see ``examdeck.phoneview``) in 360 px frames, light and night, where a
+script outlines in red what overflows; ``inspect_preview`` measures the same pages in headless
+Chromium and says what does not fit (``examdeck preview --report``).
+
 Layout of ``out_dir``::
 
     index.html
+    phone.html                              every side at 360 px, light and night
+    sides/<deck>/<card>-<front|back>.html   one side as a page of Anki's reviewer
+    report.json                             with --report: what overflows (inspect_preview)
     media/examdeck-<figure>-<hash>.png      the figures, named as in the .apkg
     mathjax/tex-chtml-full.js               Anki's MathJax component
     mathjax/output/chtml/fonts/woff-v2/     the fonts it loads at runtime
@@ -34,7 +42,7 @@ from .notetypes import CSS, SPECS
 from .pipeline import CheckedDeck, Progress, check
 from .render import FIGURE_SCHEME
 
-__all__ = ["TemplateError", "render_template", "write_preview"]
+__all__ = ["TemplateError", "inspect_preview", "render_template", "write_preview"]
 
 MATHJAX_SCRIPT = "es5/tex-chtml-full.js"
 # tex-chtml-full.js bundles every TeX package, the menu and assistive MathML; at runtime it
@@ -182,7 +190,139 @@ def write_preview(
 
     index = out_dir / "index.html"
     index.write_text(_page(decks), encoding="utf-8")
+    _write_phone_view(decks, out_dir)
     return index
+
+
+# --- phone view ----------------------------------------------------------------------------------
+
+# Runs in a side page once MathJax has typeset it: outlines what overflows, as the report judges it.
+_MARK_JS = """\
+(function () {
+  function mark() {
+    if (!window.examdeckMathJax) return setTimeout(mark, 50);
+    var right = document.documentElement.clientWidth, bad = 0;
+    document.querySelectorAll("mjx-container").forEach(function (c) {
+      var math = c.querySelector("mjx-math") || c, box = c.parentElement;
+      while (box && getComputedStyle(box).display === "inline") box = box.parentElement;
+      var s = getComputedStyle(box), room = box.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+      if (math.getBoundingClientRect().width > room + 0.5) { c.style.outline = "2px solid red"; bad++; }
+    });
+    document.querySelectorAll("#qa *").forEach(function (el) {
+      if (el.closest("mjx-container, mjx-assistive-mml")) return;
+      if (el.getBoundingClientRect().right > right + 0.5) { el.style.outline = "2px dashed red"; bad++; }
+    });
+    var root = document.scrollingElement;
+    if (root.scrollWidth > root.clientWidth + 1) bad++;
+    document.documentElement.dataset.overflows = bad;
+    if (window.parent !== window) window.parent.postMessage({examdeckSide: location.pathname, overflows: bad}, "*");
+  }
+  mark();
+})();
+"""
+
+
+def _side_path(deck: Deck, card: Card, side: str) -> str:
+    return f"sides/{deck.key}/{card.id}-{side}.html"
+
+
+def _write_phone_view(decks: Sequence[tuple[Deck, Sequence[PreviewCard]]], out_dir: Path) -> None:
+    """``sides/`` (every side as a page of Anki's reviewer) and ``phone.html`` (them at 360 px)."""
+    from .phoneview import card_page
+
+    rows = []
+    for deck, shown in decks:
+        (out_dir / "sides" / deck.key).mkdir(parents=True, exist_ok=True)
+        for preview in shown:
+            frames = []
+            for side, side_html in (("front", preview.front), ("back", preview.back)):
+                path = _side_path(deck, preview.card, side)
+                page = card_page(side_html, mathjax_script="mathjax/tex-chtml-full.js", base="../../", css=CSS,
+                                 title=f"{preview.card.id} {side}")
+                # ?night (from phone.html) switches to night mode as Anki does: classes on <body>.
+                page = page.replace("</body>", "<script>\nif (location.search.indexOf(\"night\") >= 0) {"
+                                    " document.body.classList.add(\"nightMode\", \"night_mode\");"
+                                    " document.documentElement.classList.add(\"night-mode\"); }\n"
+                                    f"{_MARK_JS}</script>\n</body>")
+                (out_dir / path).write_text(page, encoding="utf-8")
+                for night in (False, True):
+                    label = f"{side}, {'night' if night else 'light'}"
+                    frames.append(f'<figure><figcaption>{_text(label)}</figcaption><iframe loading="lazy" '
+                                  f'src="{_attr(path)}{"?night" if night else ""}" title="{_attr(preview.card.id)} '
+                                  f'{_attr(label)}"></iframe></figure>')
+            rows.append(f'<section class="side-row" id="phone-{_attr(deck.key)}-{_attr(preview.card.id)}">'
+                        f'<h2>{_text(deck.key)} / {_text(preview.card.id)} <span class="overflow-count"></span></h2>'
+                        f'<div class="frames">{"".join(frames)}</div></section>')
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Phone view (360 px)</title>
+<style>
+body {{ margin: 0; padding: 1em; background: #e9ebee; font-family: sans-serif; }}
+.frames {{ display: flex; flex-wrap: wrap; gap: 1em; }}
+figure {{ margin: 0; }}
+figcaption {{ font-size: 0.85em; color: #3c4043; }}
+iframe {{ width: 360px; height: 740px; border: 1px solid #9aa0a6; background: #fff; }}
+.side-row h2 {{ font-size: 1em; margin: 1.2em 0 0.4em; }}
+.overflow-count {{ color: #b42318; }}
+</style>
+</head>
+<body>
+<p>Every card side as a page of Anki's reviewer in a 360 px frame (a phone), light and night.
+Red outlines mark a formula wider than its box (solid) or anything past the right edge (dashed).
+<a href="index.html">Desktop view</a>.</p>
+{chr(10).join(rows)}
+<script>
+addEventListener("message", function (e) {{
+  if (!e.data || !e.data.overflows) return;
+  document.querySelectorAll("iframe").forEach(function (frame) {{
+    if (frame.contentWindow !== e.source) return;
+    var title = frame.closest(".side-row").querySelector(".overflow-count");
+    title.textContent = "overflows: see the red outlines";
+    frame.style.borderColor = "#b42318";
+  }});
+}});
+</script>
+</body>
+</html>
+"""
+    (out_dir / "phone.html").write_text(page, encoding="utf-8")
+
+
+def inspect_preview(out_dir: Path, *, progress: Progress | None = None) -> dict[str, object]:
+    """Measure every side page of a written preview in headless Chromium (``phoneview.VIEWS``: phone
+    360 px and desktop 1280 px, light and night) and write ``out_dir/report.json``.
+
+    :param out_dir: a directory written by ``write_preview``.
+    :returns: the report: ``{"views": [...], "summary": {kind: {"sides", "cards", "findings"}},
+        "findings": [{"deck", "card_id", "side", "view", "kind", "message"}, ...]}``.
+    :raises UsageError: Chromium is not installed or failed.
+    """
+    from .browser import BrowserError, launch
+    from .phoneview import VIEWS, CardSide, inspect_sides, summarize
+
+    out_dir = Path(out_dir)
+    sides = []
+    for path in sorted((out_dir / "sides").glob("*/*.html")):
+        card_id, _, side = path.stem.rpartition("-")
+        html_text = path.read_text(encoding="utf-8")
+        body = html_text.split('<div id="qa">\n', 1)[1].rsplit("\n</div>\n", 1)[0]
+        sides.append(CardSide(path.parent.name, card_id, side, body, out_dir))
+    try:
+        with launch() as browser:
+            findings, _ = inspect_sides(browser, sides, mathjax_script=(out_dir / "mathjax" / "tex-chtml-full.js").as_uri(),
+                                        css=CSS, work_dir=out_dir / "inspect", progress=progress)
+    except BrowserError as err:
+        raise UsageError(f"cannot inspect the preview: {err}") from None
+    report = {
+        "views": [view.label for view in VIEWS],
+        "sides": len(sides),
+        "summary": summarize(findings),
+        "findings": [f.as_dict() for f in findings],
+    }
+    (out_dir / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return report
 
 
 def _copy_mathjax(package: Path, target: Path) -> None:

@@ -1,4 +1,6 @@
-"""A semester release: reproducible package `<key>-<version>.apkg`, deck description and release notes."""
+"""A semester release: reproducible package `<key>-<version>.apkg`, deck description and release notes,
+compared with the previous release (given, or the last release tag `v*` in git) and refused when it
+would leave students with cards Anki cannot update."""
 
 from __future__ import annotations
 
@@ -7,10 +9,19 @@ import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from .errors import InvalidSources, Problem, UsageError
 from .model import Card, Deck
 from .pipeline import BuildOptions, BuiltPackage, check, package_deck, select_cards
+
+if TYPE_CHECKING:
+    from .diff import DeckDiff
+    from .snapshot import DeckSnapshot
+
+# A release is tagged `v<version>` (release_tag); without --previous, release compares with the
+# most recent tag of this pattern reachable from HEAD.
+RELEASE_TAG_PATTERN = "v*"
 
 
 @dataclass(frozen=True)
@@ -18,6 +29,7 @@ class Release:
     package: BuiltPackage
     notes_path: Path
     timestamp: int
+    previous: str | None = None  # what it was compared with (--previous, or the tag found); None: a first release
 
 
 def commit_timestamp(cards_dir: Path) -> int:
@@ -46,19 +58,22 @@ def uncommitted_changes(cards_dir: Path) -> list[str]:
 
 
 def release_description(deck: Deck, cards: list[Card]) -> str:
-    """What Anki shows on the deck overview: title, version, source, cards per topic, how to update."""
+    """What Anki shows on the deck overview: deck.yaml's description, then the title, version, source,
+    cards per topic and how to update."""
     counts = Counter(c.primary_topic for c in cards if c.status != "retired")
     topics = "\n".join(f"- {t.title}: {counts[t.slug]}" for t in deck.topics if counts[t.slug])
     source = f"\n\nSource: {deck.source}." if deck.source else ""
+    own = f"{deck.description.strip()}\n\n" if deck.description.strip() else ""
     return (
-        f"**{deck.title}**, release {deck.version}.{source}\n\n{sum(counts.values())} cards:\n\n{topics}\n\n"
+        f"{own}**{deck.title}**, release {deck.version}.{source}\n\n{sum(counts.values())} cards:\n\n{topics}\n\n"
         "To update, import the new release's .apkg with Anki's default options: your cards are updated "
         "in place and your reviews are kept. Retired cards carry a banner and the tag `status::retired`; "
         "search `tag:status::retired` to suspend them."
     )
 
 
-def release_notes(deck: Deck, cards: list[Card], package: BuiltPackage, changes: str | None) -> str:
+def release_notes(deck: Deck, cards: list[Card], package: BuiltPackage, changes: str | None, compared: str) -> str:
+    """The release notes (Markdown): package, card counts, which release it is compared with, and the diff."""
     counts = Counter(c.type for c in cards if c.status != "retired")
     lines = [
         f"# {deck.title} {deck.version}",
@@ -66,9 +81,71 @@ def release_notes(deck: Deck, cards: list[Card], package: BuiltPackage, changes:
         f"Package: `{package.path.name}` ({package.note_count} notes; "
         f"{counts['mcq']} multiple choice, {counts['truefalse']} true/false, {counts['open']} open).",
         "",
+        compared,
+        "",
     ]
-    lines.append(changes if changes else "First release: every card is new.\n")
+    if changes:
+        lines.append(changes)
     return "\n".join(lines)
+
+
+def release_tag(version: str) -> str:
+    """The git tag of a release: `v` and deck.yaml's version, e.g. `v2026-spring`."""
+    return f"v{version}"
+
+
+def find_previous_release(cards_dir: Path, version: str) -> tuple[str | None, str]:
+    """The most recent release tag (RELEASE_TAG_PATTERN) reachable from HEAD of the repository holding
+    `cards_dir`, leaving out this release's own tag (`release_tag(version)`), and how it was found;
+    (None, why) when there is none."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(cards_dir), "describe", "--tags", "--abbrev=0", "--match", RELEASE_TAG_PATTERN,
+             "--exclude", release_tag(version), "HEAD"],
+            capture_output=True, text=True,
+        )
+    except FileNotFoundError:
+        return None, "git is not installed"
+    if found.returncode == 0 and found.stdout.strip():
+        return found.stdout.strip(), f"the most recent release tag ({RELEASE_TAG_PATTERN}) reachable from HEAD"
+    inside = subprocess.run(["git", "-C", str(cards_dir), "rev-parse", "--is-shallow-repository"], capture_output=True, text=True)
+    if inside.returncode != 0:
+        return None, f"{cards_dir} is not in a git repository"
+    shallow = " (this clone is shallow: fetch the tags)" if inside.stdout.strip() == "true" else ""
+    return None, f"no release tag ({RELEASE_TAG_PATTERN}) is reachable from HEAD{shallow}"
+
+
+def release_problems(diff: DeckDiff, new: DeckSnapshot, *, allow_removal: bool = False, removal_hint: str = "") -> list[Problem]:
+    """What a release may not do to students' notes, located in the sources: a published id whose type
+    changed (Anki keeps the old note), a published card now draft or nullified (not shipped), and a card
+    gone without being retired (students keep it, scheduled).
+    Removed cards are located at their last place in the previous release's sources, else named by id."""
+    problems = []
+    for card_id, (old_type, new_type) in diff.type_changes.items():
+        card = new.cards[card_id]
+        problems.append(Problem(
+            card.path, card.line, "type",
+            f"card {card_id!r} was published in {diff.old} as {old_type} and is now {new_type}: Anki will not update "
+            f"students' notes to another note type (it reports them as conflicting and they keep the old card). Keep "
+            f"{card_id!r} as the {old_type} card and retire it (status: retired, retired_in, reason), and add the "
+            f"{new_type} question as a new card with a new id",
+        ))
+    for card_id, (old_status, new_status) in ({} if allow_removal else diff.unshipped()).items():
+        card = new.cards[card_id]
+        problems.append(Problem(
+            card.path, card.line, "status",
+            f"card {card_id!r} was published in {diff.old} ({old_status}) and is now {new_status}: a release does not "
+            f"ship {new_status} cards, so students would keep their copy, still scheduled. Retire it instead "
+            f"(status: retired, retired_in, reason){removal_hint}",
+        ))
+    if not allow_removal:
+        for card_id in diff.removed:
+            path, _, line = diff.removed_at.get(card_id, "").rpartition(":")
+            what = f"card {card_id!r} of {diff.old}" if path else f"card {card_id!r}"
+            message = (f"{what} is gone from the sources: students keep their copy, still scheduled; retire it "
+                       f"(status: retired, retired_in, reason) instead of deleting it{removal_hint}")
+            problems.append(Problem(path or diff.old, int(line) if path else 0, "id", message))
+    return problems
 
 
 def make_release(
@@ -81,8 +158,17 @@ def make_release(
     allow_removal: bool = False,
     progress=None,
 ) -> tuple[list[Release], list[str]]:
+    """Release every deck under `cards_dir` into `out_dir`: `<key>-<version>.apkg` and `.md` release notes.
+
+    The previous release is `previous` (an .apkg, cards directory or git ref), else the most recent
+    release tag reachable from HEAD (see find_previous_release), else none: a first release. Raises
+    InvalidSources, before writing anything, when a published card's type changed or (unless
+    `allow_removal`) a published card is gone; UsageError without a version or a commit time.
+    """
+    from dataclasses import replace
+
     from .diff import diff_snapshots, format_diff
-    from .snapshot import from_cards_dir, load_snapshot
+    from .snapshot import MissingDeck, from_checked, from_git_ref, load_snapshot
 
     timestamp = commit_timestamp(cards_dir)
     report = check(cards_dir, math_check=math_check, progress=progress)
@@ -90,29 +176,50 @@ def make_release(
     dirty = uncommitted_changes(cards_dir)
     if dirty:
         warnings.append(f"uncommitted changes ({', '.join(dirty[:3])}...): the release uses the last commit's time")
-    releases = []
+    plans, problems = [], []
     for checked in report.decks:
         deck = checked.deck
         if not deck.version:
             raise UsageError(f"{deck.path}/deck.yaml: version: a release needs a version, e.g. 'version: 2025-spring'")
-        changes = None
+        old, compared, label = None, "", previous
         if previous:
-            diff = diff_snapshots(load_snapshot(previous, deck_key=deck.key),
-                                  from_cards_dir(cards_dir, deck.key, label=f"{deck.version}"))
-            if diff.removed and not allow_removal:
-                raise UsageError(_removal_message(diff.removed))
+            old = load_snapshot(previous, deck_key=deck.key)
+            compared = f"Compared with the previous release `{previous}` (--previous)."
+        else:
+            tag, how = find_previous_release(cards_dir, deck.version)
+            if tag is None:
+                compared = f"First release: every card is new ({how})."
+                warnings.append(f"{deck.key}: no previous release found ({how}): written as a first release; "
+                                "pass --previous if there was one")
+            else:
+                try:
+                    old = replace(from_git_ref(tag, _repo_prefix(cards_dir), deck.key, repo_dir=cards_dir), label=tag)
+                    label = tag
+                    compared = f"Compared with the previous release, git tag `{tag}` ({how})."
+                except MissingDeck:
+                    compared = f"First release of this deck: every card is new (the previous release, git tag `{tag}`, has no deck {deck.key})."
+        changes = None
+        if old is not None:
+            new = from_checked(checked, deck.version)
+            diff = diff_snapshots(old, new)
+            problems += release_problems(diff, new, allow_removal=allow_removal, removal_hint=" (or pass --allow-removal)")
             changes = format_diff(diff, "markdown")
+        plans.append((checked, changes, compared, label))
+    if problems:
+        raise InvalidSources(problems)
+    releases = []
+    for checked, changes, compared, label in plans:
+        deck = checked.deck
         cards = select_cards(deck, BuildOptions())
         path = out_dir / f"{deck.key}-{deck.version}.apkg"
         package = package_deck(checked, cards, figures_dir, path, timestamp, description=release_description(deck, cards))
         notes_path = out_dir / f"{deck.key}-{deck.version}.md"
-        notes_path.write_text(release_notes(deck, cards, package, changes), encoding="utf-8")
-        releases.append(Release(package, notes_path, timestamp))
+        notes_path.write_text(release_notes(deck, cards, package, changes, compared), encoding="utf-8")
+        releases.append(Release(package, notes_path, timestamp, label))
     return releases, warnings
 
 
-def _removal_message(removed: tuple[str, ...]) -> str:
-    return (
-        f"cards removed since the previous release: {', '.join(removed)}. Students keep their copies, still "
-        "scheduled: retire them instead (status: retired, retired_in, reason), or pass --allow-removal"
-    )
+def _repo_prefix(cards_dir: Path) -> str:
+    """Where `cards_dir` is inside its git repository, e.g. `cards` ('' at the top)."""
+    out = subprocess.run(["git", "-C", str(cards_dir), "rev-parse", "--show-prefix"], capture_output=True, text=True, check=True)
+    return out.stdout.strip().rstrip("/")

@@ -6,6 +6,7 @@ which MathJax reads back as the same TeX); `$` never reaches a package. Raw HTML
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -175,13 +176,7 @@ def render_card(card: Card, deck_source: str) -> RenderedCard:
     if card.type == "mcq":
         choices = [render_text(TextField(f"choices[{i}].text", c.text, c.line), inline=True) for i, c in enumerate(card.choices)]
         parts += choices
-        items = "".join(
-            f'<li class="{"correct" if c.correct else "choice"}">{r.html}</li>' for c, r in zip(card.choices, choices)
-        )
-        fields["Choices"] = f'<ol type="A">{items}</ol>'
-        fields["Answer"] = "<br>".join(
-            f"{chr(ord('A') + i)}. {r.html}" for i, (c, r) in enumerate(zip(card.choices, choices)) if c.correct
-        )
+        fields.update(choice_fields(card, [r.html for r in choices]))
     elif card.type == "truefalse":
         fields["Answer"] = "True" if card.answer else "False"
     elif isinstance(card.answer, TextField):
@@ -202,6 +197,46 @@ def render_card(card: Card, deck_source: str) -> RenderedCard:
         figures=tuple(dict.fromkeys(figures)),
         problems=tuple(p for part in parts for p in part.problems),
     )
+
+
+def choice_fields(card: Card, choices_html: list[str]) -> dict[str, str]:
+    """An mcq's Choices (shown on both sides, nothing in it tells which choice is correct), Correct
+    (the 1-based source positions of the correct choices, e.g. "2" or "1 3": back only) and Answer
+    (the correct choices with their source letter, in a span the back's script re-letters to the
+    shuffled order).
+
+    Choices: ``<ol class="mcq-choices" type="A" data-sig=...>`` with one ``<li data-n="N">`` per
+    choice in source order; ``data-pin="last"`` on pinned choices, ``data-shuffle="false"`` on a
+    card that keeps its order, ``data-multiple="true"`` and a "Select all that apply" hint on a
+    multiple-answer card. ``data-sig`` (a hash of the choices) lets the back tell the front's saved
+    order from another card's. The note type's script and CSS (``notetypes``) read these."""
+    pinned = ' data-pin="last"'
+    items = "".join(
+        f'<li data-n="{n}"{pinned if c.pin_last else ""}>{html}</li>' for n, (c, html) in enumerate(zip(card.choices, choices_html), 1)
+    )
+    sig = hashlib.sha256("\x1f".join([card.id, *choices_html]).encode()).hexdigest()[:12]
+    attributes = f' data-sig="{sig}"'
+    attributes += "" if card.shuffle else ' data-shuffle="false"'
+    attributes += ' data-multiple="true"' if card.multiple else ""
+    hint = '<p class="mcq-hint">Select all that apply.</p>' if card.multiple else ""
+    answer = "<br>".join(
+        f'<span class="mcq-letter" data-n="{n}">{_letter(n)}</span>. {html}'
+        for n, (c, html) in enumerate(zip(card.choices, choices_html), 1) if c.correct
+    )
+    return {
+        "Choices": f'{hint}<ol class="mcq-choices" type="A"{attributes}>{items}</ol>',
+        "Correct": " ".join(str(n) for n, c in enumerate(card.choices, 1) if c.correct),
+        "Answer": answer,
+    }
+
+
+def _letter(n: int) -> str:
+    """The letter of the n-th item (1-based) of an ``<ol type="A">``: A..Z, then AA, AB, ..."""
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def retirement_banner(card: Card) -> str:

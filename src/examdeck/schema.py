@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from .errors import Problem
-from .model import CARD_TYPES, STATUSES, Card, Choice, Deck, Retirement, SourceRef, TextField, Topic
+from .model import CARD_TYPES, MAX_CHOICES, STATUSES, Card, Choice, Deck, Retirement, SourceRef, TextField, Topic
 from .sources import KeyPath, SourceFile
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -16,10 +16,10 @@ SLUG_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 DECK_KEYS = {"key", "title", "description", "source", "topics", "version"}
 CARD_KEYS = {
     "id", "type", "topics", "question", "choices", "multiple", "answer", "explanation",
-    "figure", "source", "status", "notes", "retired_in", "reason",
+    "figure", "source", "status", "notes", "retired_in", "reason", "shuffle",
 }
 SOURCE_KEYS = {"question", "part", "points"}
-CHOICE_KEYS = {"text", "correct", "fixed"}  # fixed: keeps its place when choices are shuffled (AMC's \lastchoices)
+CHOICE_KEYS = {"text", "correct", "pin"}
 
 
 class _Collector:
@@ -169,14 +169,21 @@ def _validate_card(
     if not isinstance(multiple, bool):
         out.add(path + ("multiple",), "multiple", "must be true or false")
         multiple = False
+    shuffle = raw.get("shuffle", True)
+    if not isinstance(shuffle, bool):
+        out.add(path + ("shuffle",), "shuffle", "must be true or false")
+        shuffle = True
     choices: tuple[Choice, ...] = ()
     answer: bool | TextField | None = None
     if card_type == "mcq":
         choices = _choices(out, path, raw, multiple, draft=status == "draft")
         if "answer" in raw:
             out.add(path + ("answer",), "answer", "an mcq's answer is its correct choice: mark it with 'correct: true'")
+        if shuffle and choices:
+            for line, field, message in shuffled_choice_problems(choices, explanation):
+                out.problems.append(Problem(out.source.path, line, field, message))
     else:
-        for key in ("choices", "multiple"):
+        for key in ("choices", "multiple", "shuffle"):
             if key in raw and card_type is not None:
                 out.add(path + (key,), key, f"only mcq cards have {key} (this card is {card_type})")
     if card_type == "truefalse":
@@ -205,6 +212,7 @@ def _validate_card(
         path=out.source.path,
         line=out.source.line(path),
         retirement=retirement,
+        shuffle=shuffle,
     )
 
 
@@ -250,6 +258,9 @@ def _choices(out: _Collector, path: KeyPath, raw: dict, multiple: bool, draft: b
     if not isinstance(value, list) or len(value) < 2:
         out.add(path + ("choices",), "choices", "an mcq needs a list of at least two choices ({text, correct})")
         return ()
+    if len(value) > MAX_CHOICES:
+        out.add(path + ("choices",), "choices", f"{len(value)} choices: an mcq has at most {MAX_CHOICES} (split the question)")
+        return ()
     choices = []
     for i, item in enumerate(value):
         item_path = path + ("choices", i)
@@ -259,14 +270,19 @@ def _choices(out: _Collector, path: KeyPath, raw: dict, multiple: bool, draft: b
             continue
         _unknown_keys(out, item_path, item, CHOICE_KEYS, f"{field}.")
         text = _text_field(out, item_path, item, "text", required=True, field=f"{field}.text")
-        if not isinstance(item.get("fixed", False), bool):
-            out.add(item_path + ("fixed",), f"{field}.fixed", "must be true or false")
         correct = item.get("correct")
         if not isinstance(correct, bool):
             out.add(item_path + ("correct",), f"{field}.correct", "must be true or false")
             continue
+        pin = item.get("pin")
+        if pin is not None and pin != "last":
+            out.add(item_path + ("pin",), f"{field}.pin", "the only pin is 'pin: last' (the choice stays at the end when choices are shuffled)")
+            continue
+        if pin is None and choices and choices[-1].pin_last:
+            out.add(item_path, field, "comes after a choice pinned last: move the pinned choices to the end of the list")
+            continue
         if text is not None:
-            choices.append(Choice(text.text, correct, text.line))
+            choices.append(Choice(text.text, correct, text.line, pin_last=pin == "last"))
     if len(choices) == len(value):
         n_correct = sum(c.correct for c in choices)
         if draft and n_correct == 0:
@@ -355,3 +371,52 @@ def _type_name(value: Any) -> str:
     return {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "a mapping"}.get(
         type(value), type(value).__name__
     )
+
+
+# --- choices that move: a shuffled card must not point at a choice by its place ----------------
+
+_MATH_OR_CODE = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$|`[^`\n]*`", re.DOTALL)
+_CHOICE_WORD = r"(?i:options?|choices?|answers?|alternatives?|items?)"
+_PLACE_REFERENCES = (
+    # "option B", "answer (C)", "choices A and D", "the answer is B"
+    re.compile(_CHOICE_WORD + r"\s+(?:(?i:is|are)\s+)?\(?[A-H]\)?(?![\w'])"),
+    # "option c", "choice (b)" (a lowercase letter only after option or choice: "answer a question" is English)
+    re.compile(r"\b(?i:options?|choices?)\s+\(?[a-h]\)?(?![\w'])"),
+    # "(c)" on its own ("(A)" is as often a named dataset or statement), "(B) is wrong"
+    re.compile(r"(?<![\w\\])\([a-h]\)(?!\w)"),
+    re.compile(r"(?<![\w\\])\([A-H]\)\s+(?i:is|are)\s+(?i:correct|wrong|incorrect|true|false|right)\b"),
+    # "the answer is the last one"
+    re.compile(r"(?i)\banswer\s+is\s+the\s+(?:first|second|third|fourth|fifth|sixth|seventh|eighth|last)\b"),
+    # "the second option", "the last choice"
+    re.compile(r"(?i)\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|last)\s+(?:options?|choices?|answers?|alternatives?)\b"),
+)
+_POSITIONAL_CHOICE = re.compile(
+    r"(?i)\b(?:none|all|both|neither|either|any|each)\s+of\s+(?:the\s+)?(?:above|previous|preceding|former|latter|following)\b"
+)
+
+
+def shuffled_choice_problems(choices: Sequence[Choice], explanation: TextField | None) -> list[tuple[int, str, str]]:
+    """What breaks when an mcq's choices are shown in a new order at each review, as (line, field, message).
+
+    A letter or place named in the explanation ("option B", "(c)", "the second answer") points at
+    another choice once the choices move; a choice such as "none of the above" means something
+    else when it is not last. Formulas and code are not searched. Rule: issue 17 (shuffled choices).
+    """
+    found = []
+    if explanation is not None:
+        text = _MATH_OR_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), explanation.text)
+        for pattern in _PLACE_REFERENCES:
+            for match in pattern.finditer(text):
+                line = explanation.line + text.count("\n", 0, match.start())
+                found.append((line, explanation.name, (
+                    f"{match.group().strip()!r} names a choice by its place, but the choices are shuffled at every review: "
+                    "name the choice by its content, or set 'shuffle: false' on the card"
+                )))
+    for i, choice in enumerate(choices):
+        match = _POSITIONAL_CHOICE.search(_MATH_OR_CODE.sub(" ", choice.text))
+        if match and not choice.pin_last:
+            found.append((choice.line, f"choices[{i}].text", (
+                f"{match.group()!r} depends on the choice's place, but the choices are shuffled at every review: "
+                "add 'pin: last' to the choice (pinned choices stay at the end), or set 'shuffle: false' on the card"
+            )))
+    return sorted(found)

@@ -1,11 +1,14 @@
 """What a deck looked like at one point: from a cards directory, a built .apkg or a git ref.
 
 Every side is reduced to the same plain values (the note fields as shipped, topics, status),
-so releases can be compared whatever form each one is kept in.
+so releases can be compared whatever form each one is kept in. A cards directory or git ref also
+gives each field's Markdown source and where each card is written; a package has only the HTML
+(see examdeck.htmltext for how a diff shows it).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sqlite3
@@ -15,20 +18,36 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UsageError
 
+if TYPE_CHECKING:
+    from .model import Card
+    from .pipeline import CheckedDeck
+
+# render.retirement_banner: the reason follows the version; unmatched (another wording), the reason is left unknown.
+_BANNER = re.compile(r'<div class="retired-banner"><strong>Retired in [^<]*:</strong> (.*?) This card is no longer', re.DOTALL)
 _MEDIA_NAME = re.compile(r'src="examdeck-([a-z0-9-]+?)-[0-9a-f]{16}\.\w+"')
 
 
 @dataclass(frozen=True)
 class CardSnapshot:
     id: str
-    type: str
-    topics: tuple[str, ...]  # slugs, sorted
-    primary_topic: str  # the topic's title: the subdeck the card ships in
+    type: str  # mcq, truefalse or open: which note type the card's note has
+    topics: tuple[str, ...]  # slugs in the card's order: the primary topic first
+    primary_topic: str  # the topic's title: the subdeck the card ships in ('' for a package's card-less note)
     status: str
     fields: dict[str, str]  # note fields as HTML, figures as src="figure:NAME"
+    sources: dict[str, str] | None = None  # the same fields as Markdown source (None: a package, HTML only)
+    path: str = ""  # where the card is written, e.g. `v2025-spring:cards/ml/part1.yaml` ('' when unknown)
+    line: int = 0  # the line where the card starts there (0 when unknown)
+    retired_reason: str = ""  # why it was retired, where known
+
+    @property
+    def location(self) -> str:
+        """`path:line`, or '' when the snapshot came from a package."""
+        return f"{self.path}:{self.line}" if self.path else ""
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,11 @@ class DeckSnapshot:
     key: str
     label: str
     cards: dict[str, CardSnapshot]
+
+    @property
+    def has_sources(self) -> bool:
+        """True when every card's Markdown source is known (a cards directory or git ref, not a package)."""
+        return all(c.sources is not None for c in self.cards.values())
 
 
 def load_snapshot(spec: str, *, deck_key: str | None = None, cards_path: str = "cards") -> DeckSnapshot:
@@ -48,21 +72,66 @@ def load_snapshot(spec: str, *, deck_key: str | None = None, cards_path: str = "
     return from_git_ref(spec, cards_path, deck_key)
 
 
-def from_cards_dir(cards_dir: Path, deck_key: str | None, *, label: str) -> DeckSnapshot:
+def from_cards_dir(cards_dir: Path, deck_key: str | None, *, label: str, shown_as: str | None = None) -> DeckSnapshot:
+    """The deck `deck_key` (or the only one) of a cards directory; `shown_as` replaces `cards_dir` in card paths."""
+    from .errors import InvalidSources
     from .pipeline import check
 
-    report = check(cards_dir, math_check=False)
+    try:
+        report = check(cards_dir, math_check=False)
+    except InvalidSources as exc:
+        if shown_as is None:
+            raise
+        first = str(exc.problems[0]).replace(str(cards_dir), shown_as)
+        raise UsageError(
+            f"the cards of {label} do not load with this examdeck ({len(exc.problems)} problems; the first: {first}): "
+            "compare with that release's .apkg instead"
+        ) from None
     decks = [d for d in report.decks if deck_key in (None, d.deck.key)]
     checked = _one_deck(decks, [d.deck.key for d in report.decks], deck_key, label)
+    return from_checked(checked, label, cards_dir=cards_dir, shown_as=shown_as)
+
+
+def from_checked(checked: CheckedDeck, label: str, *, cards_dir: Path | None = None, shown_as: str | None = None) -> DeckSnapshot:
+    """A snapshot of a deck already checked, with its sources and card locations."""
     deck = checked.deck
     cards = {}
     for card in deck.cards:
         fields = dict(checked.rendered[card.id].fields)
         fields.pop("Id")
+        path = card.path
+        if shown_as is not None and cards_dir is not None:
+            try:
+                relative = Path(card.path).relative_to(cards_dir).as_posix()
+                path = f"{shown_as}{relative}" if shown_as.endswith(":") else f"{shown_as}/{relative}"
+            except ValueError:  # not under cards_dir: keep the path as loaded
+                pass
         cards[card.id] = CardSnapshot(
-            card.id, card.type, tuple(sorted(card.topics)), deck.topic(card.primary_topic).title, card.status, fields
+            card.id, card.type, tuple(card.topics), deck.topic(card.primary_topic).title, card.status, fields,
+            source_texts(card, fields), path, card.line, card.retirement.reason if card.retirement else "",
         )
     return DeckSnapshot(deck.key, label, cards)
+
+
+def source_texts(card: Card, fields: dict[str, str]) -> dict[str, str]:
+    """Each note field of `card` as its author wrote it: the Markdown of the question, choices
+    (`- [x] ` for a correct one), answer and explanation; fields with no Markdown source (a true/false
+    answer, the figure, the exam reference) as the text recovered from their HTML."""
+    from .htmltext import html_to_text
+    from .model import TextField
+
+    texts = {name: html_to_text(value) for name, value in fields.items()}
+    if "Question" in texts:
+        texts["Question"] = card.question.text.rstrip()
+    if "Choices" in texts and card.choices:
+        texts["Choices"] = "\n".join(
+            ("- [x] " if c.correct else "- [ ] ") + c.text.strip().replace("\n", "\n      ") for c in card.choices
+        )
+    if "Answer" in texts and isinstance(card.answer, TextField):
+        texts["Answer"] = card.answer.text.rstrip()
+    if "Explanation" in texts:
+        texts["Explanation"] = card.explanation.text.rstrip() if card.explanation else ""
+    return texts
 
 
 def from_package(path: Path, deck_key: str | None) -> DeckSnapshot:
@@ -87,11 +156,13 @@ def from_package(path: Path, deck_key: str | None) -> DeckSnapshot:
         tag_list = tags.split()
         key = next((t.split("::")[1] for t in tag_list if t.count("::") == 1 and t.startswith("exam::")), "")
         card_id = fields.pop("Id", "")
-        topics = tuple(sorted(t.split("::", 1)[1] for t in tag_list if t.startswith("topic::")))
+        topics = tuple(t.split("::", 1)[1] for t in tag_list if t.startswith("topic::"))  # written in the card's order
         status = next((t.split("::", 1)[1] for t in tag_list if t.startswith("status::")), "active")
         card_type = next((t.split("::", 1)[1] for t in tag_list if t.startswith("type::")), "")
         primary = decks[str(did)]["name"].split("::")[-1] if did is not None and str(did) in decks else ""
-        by_key.setdefault(key, {})[card_id] = CardSnapshot(card_id, card_type, topics, primary, status, fields)
+        banner = _BANNER.search(fields.get("Question", ""))
+        reason = html.unescape(banner.group(1)) if banner else ""
+        by_key.setdefault(key, {})[card_id] = CardSnapshot(card_id, card_type, topics, primary, status, fields, retired_reason=reason)
     keys = sorted(by_key)
     chosen = [k for k in keys if deck_key in (None, k)]
     if len(chosen) != 1:
@@ -99,11 +170,14 @@ def from_package(path: Path, deck_key: str | None) -> DeckSnapshot:
     return DeckSnapshot(chosen[0], str(path), by_key[chosen[0]])
 
 
-def from_git_ref(ref: str, cards_path: str, deck_key: str | None) -> DeckSnapshot:
-    """Export `cards_path` at `ref` with `git archive` and read it as a cards directory."""
+def from_git_ref(ref: str, cards_path: str, deck_key: str | None, *, repo_dir: Path | None = None) -> DeckSnapshot:
+    """Export `cards_path` (relative to the repository's top; '' for all of it) at `ref` with `git archive`
+    and read it as a cards directory; the repository is the one of `repo_dir` (default: the current directory).
+    Card paths read `REF:PATH`, as `git show` takes them."""
+    cwd = ["-C", str(repo_dir)] if repo_dir is not None else []
     try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True).stdout.strip()
-        archive = subprocess.run(["git", "-C", top, "archive", "--format=tar", ref, "--", cards_path],
+        top = subprocess.run(["git", *cwd, "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True).stdout.strip()
+        archive = subprocess.run(["git", "-C", top, "archive", "--format=tar", ref, *(["--", cards_path] if cards_path else [])],
                                  capture_output=True, check=True).stdout
     except FileNotFoundError:
         raise UsageError(f"{ref!r} is not a file or directory, and git is not installed to read it as a ref") from None
@@ -117,12 +191,17 @@ def from_git_ref(ref: str, cards_path: str, deck_key: str | None) -> DeckSnapsho
         tar_path.write_bytes(archive)
         with tarfile.open(tar_path) as tar:
             tar.extractall(tmp, filter="data")
-        return from_cards_dir(Path(tmp) / cards_path, deck_key, label=f"{ref}:{cards_path}")
+        inner = cards_path.strip("/")
+        return from_cards_dir(Path(tmp) / inner if inner else Path(tmp), deck_key, label=f"{ref}:{inner}", shown_as=f"{ref}:{inner}")
+
+
+class MissingDeck(UsageError):
+    """The side compared has no deck of the key asked for (e.g. a release tag older than the deck)."""
 
 
 def _one_deck(decks: list, keys: list[str], deck_key: str | None, label: str):
     if len(decks) == 1:
         return decks[0]
     if deck_key is not None:
-        raise UsageError(f"no deck {deck_key!r} in {label} (decks: {', '.join(keys) or 'none'})")
+        raise MissingDeck(f"no deck {deck_key!r} in {label} (decks: {', '.join(keys) or 'none'})")
     raise UsageError(f"{label} holds several decks ({', '.join(keys)}): choose one with --deck")

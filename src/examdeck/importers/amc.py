@@ -67,7 +67,7 @@ class AmcChoice:
     text: str
     correct: bool
     line: int
-    fixed: bool = False  # after \\lastchoices: stays last when choices are shuffled
+    pin_last: bool = False  # after \\lastchoices: stays last when choices are shuffled (`pin: last`)
 
 
 @dataclass(frozen=True)
@@ -431,14 +431,14 @@ def parse_choices(doc: TexDocument, ctx: Context, start: int, end: int) -> list[
     options = read_optional(text, start, end)  # e.g. [o]: keep the order (we always do)
     i = options[2] if options and text[start:options[0] - 1].strip() == "" else start
     choices = []
-    fixed = False
+    pin_last = False
     for token in macro_tokens(text, i, end):
         name = token.group(1)
         if token.start() < i or name not in CORRECT | WRONG | SCORING | LAST_CHOICES:
             continue
         _warn_stray(doc, ctx, i, token.start())
         if name in LAST_CHOICES:
-            fixed, i = True, token.end()
+            pin_last, i = True, token.end()
             continue
         label = read_optional(text, token.end(), end) if name not in SCORING else None
         group = read_group(text, label[2] if label else token.end(), end)
@@ -448,7 +448,7 @@ def parse_choices(doc: TexDocument, ctx: Context, start: int, end: int) -> list[
             continue
         if name not in SCORING:
             choice = latex_to_markdown(text, group[0], group[1], ctx, doc.line)
-            choices.append(AmcChoice(choice, name in CORRECT, doc.line(token.start()), fixed))
+            choices.append(AmcChoice(choice, name in CORRECT, doc.line(token.start()), pin_last))
         i = group[2]
     _warn_stray(doc, ctx, i, end)
     return choices
@@ -568,7 +568,7 @@ def _open_card(question: AmcQuestion, base: ImportedCard, ctx: Context) -> Impor
 
 
 def _mcq_card(question: AmcQuestion, base: ImportedCard, correct: list[AmcChoice], ctx: Context) -> ImportedCard | None:
-    choices = [ImportedChoice(c.text, c.correct, c.fixed) for c in question.choices]
+    choices = [ImportedChoice(c.text, c.correct, c.pin_last) for c in question.choices]
     multiple, notes = question.multiple, ""
     if len(choices) < 2:
         ctx.error(question.line, f"question {question.amc_id!r} has a single choice: an mcq needs at least two")
@@ -578,7 +578,7 @@ def _mcq_card(question: AmcQuestion, base: ImportedCard, correct: list[AmcChoice
         return None
     if not correct:
         # What AMC's `completemulti` prints: the box to tick when no other answer is right.
-        choices.append(ImportedChoice(NONE_CORRECT, True, fixed=True))
+        choices.append(ImportedChoice(NONE_CORRECT, True, pin_last=True))
         notes = f"No choice is correct in the AMC source: the choice {NONE_CORRECT!r} was added."
         ctx.warn(question.line, f"questionmult {question.amc_id!r} has no correct choice: "
                                 f"added {NONE_CORRECT!r} as the correct one")

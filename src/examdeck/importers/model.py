@@ -25,12 +25,9 @@ class ImportWarning:
 
 @dataclass(frozen=True)
 class ImportedChoice:
-    """One choice; `fixed`: it keeps its place when choices are shuffled (AMC's `\\lastchoices`:
-    the choices after it stay last). Written as the card-file key `fixed: true` on the choice."""
-
     text: str
     correct: bool
-    fixed: bool = False
+    pin_last: bool = False  # stays last when choices are shuffled (`pin: last`), e.g. after AMC's \lastchoices
 
 
 @dataclass(frozen=True)
@@ -61,20 +58,47 @@ class ImportedCard:
         if source:
             data["source"] = source
         data["question"] = block_text(self.question)
+        notes = self.notes
         if self.type == "mcq":
             if self.multiple:
                 data["multiple"] = True
-            data["choices"] = [{"text": clean_text(c.text).strip(), "correct": c.correct, **({"fixed": True} if c.fixed else {})}
-                               for c in self.choices]
+            pins, shuffle, why = choice_order(self)
+            if not shuffle:
+                data["shuffle"] = False
+                notes = (notes.rstrip() + "\n" if notes.strip() else "") + why
+            data["choices"] = [{"text": clean_text(c.text).strip(), "correct": c.correct, **({"pin": "last"} if pin else {})}
+                               for c, pin in zip(self.choices, pins)]
         elif isinstance(self.answer, str):
             data["answer"] = block_text(self.answer)
         elif self.answer is not None:
             data["answer"] = self.answer
         if self.explanation:
             data["explanation"] = block_text(self.explanation)
-        if self.notes:
-            data["notes"] = block_text(self.notes)
+        if notes:
+            data["notes"] = block_text(notes)
         return data
+
+
+def choice_order(card: ImportedCard) -> tuple[list[bool], bool, str]:
+    """Which choices to pin last, whether to shuffle, and why not, so that the imported card validates
+    and means what the exam meant: "none of the above" at the end of the exam's list is pinned there;
+    elsewhere, or with an explanation naming choices by their place ("option B"), the card keeps the
+    exam's order (``shuffle: false``), said in its notes. Rule: ``schema.shuffled_choice_problems``."""
+    from ..model import Choice, TextField
+    from ..schema import shuffled_choice_problems
+
+    pins = [c.pin_last for c in card.choices]
+    for i in reversed(range(len(pins))):  # the exam's trailing "none of the above" choices
+        if pins[i] or shuffled_choice_problems((Choice(card.choices[i].text, False, 0),), None):
+            pins[i] = True
+        else:
+            break
+    choices = tuple(Choice(c.text, c.correct, 0, pin) for c, pin in zip(card.choices, pins))
+    explanation = TextField("explanation", card.explanation, 1) if card.explanation else None
+    if not shuffled_choice_problems(choices, explanation):
+        return pins, True, ""
+    return pins, False, ("Kept in the exam's order (shuffle: false): the explanation or a choice refers to a choice by its "
+                         "place. Name choices by their content, then remove shuffle: false to shuffle them at each review.")
 
 
 @dataclass(frozen=True)

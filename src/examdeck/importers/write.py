@@ -92,8 +92,8 @@ def card_yaml(card: ImportedCard, indent: int) -> str:
             lines.append(f"{pad}choices:")
             for choice in value:
                 lines += _choice_lines(choice["text"], choice["correct"], indent + 4)
-                if choice.get("fixed"):
-                    lines.append(" " * (indent + 6) + "fixed: true")
+                if choice.get("pin"):
+                    lines.append(f"{' ' * (indent + 6)}pin: {choice['pin']}")
         else:
             lines.append(f"{pad}{key}: {_scalar(value)}")
     lines[0] = " " * indent + "- " + lines[0][indent + 2:]
