@@ -274,9 +274,10 @@ def genanki_decks(deck, cards, rendered, figures, assembled) -> list[genanki.Dec
     """The decks as genanki objects, one genanki.Note per card: the reference for assemble's rows."""
     from examdeck.assemble import card_tags, media_name
     from examdeck.notetypes import SPECS, genanki_model
-    from examdeck.render import FIGURE_SCHEME
+    from examdeck.render import figure_src
 
-    media = {name: media_name(name, path) for name, path in figures.items()}
+    media = {(name, variant): media_name(f"{name}-{variant}", path) for name, kept in figures.items()
+             for variant, path in kept.images.items()}
     by_guid = {genanki.guid_for(deck.key, card.id): card for card in cards}
     decks = []
     for group in assembled.decks:
@@ -284,9 +285,9 @@ def genanki_decks(deck, cards, rendered, figures, assembled) -> list[genanki.Dec
         for row in group.notes:
             card = by_guid[row.guid]
             fields = dict(rendered[card.id].fields)
-            for figure in rendered[card.id].figures:
+            for (figure, variant), name in media.items():
                 for key, value in fields.items():
-                    fields[key] = value.replace(f'src="{FIGURE_SCHEME}{figure}"', f'src="{media[figure]}"')
+                    fields[key] = value.replace(f'src="{figure_src(figure, variant)}"', f'src="{name}"')
             note = genanki.Note(model=genanki_model(card.type), fields=[fields[n] for n in SPECS[card.type].fields],
                                 tags=card_tags(deck, card), guid=genanki.guid_for(deck.key, card.id))
             if card.status == "retired":
@@ -303,6 +304,7 @@ def rendered_figures(rendered) -> set[str]:
 def test_lean_writer_writes_genankis_rows(tmp_path):
     from dataclasses import replace
 
+    from examdeck import figures as figure_registry
     from examdeck.model import Retirement
     from examdeck.pipeline import load_decks
     from examdeck.render import render_card
@@ -311,7 +313,7 @@ def test_lean_writer_writes_genankis_rows(tmp_path):
     # One retired card too: a note without cards.
     cards = [replace(deck.cards[0], status="retired", retirement=Retirement("r2", "Ambiguous.")), *deck.cards[1:]]
     rendered = {c.id: render_card(c, deck.source) for c in cards}
-    figures = {name: REPO / "figures" / f"{name}.png" for name in rendered_figures(rendered)}
+    figures = {name: figure_registry.files(name, REPO / "figures") for name in rendered_figures(rendered)}
     assembled = assemble(deck, cards, rendered, figures)
     tables = []
     for writer in ("genanki", "lean"):
@@ -365,7 +367,8 @@ def test_stale_figures_drawn_on_two_cores_are_the_figures(tmp_path):
     paths = figures.ensure_figures(names, tmp_path)
     assert all(figures.is_current(name, tmp_path) for name in names)
     for name in names:
-        assert paths[name].read_bytes() == figures.draw(name).png
+        drawn = figures.draw(name)
+        assert {v: p.read_bytes() for v, p in paths[name].images.items()} == drawn.images
 
 
 # -- the cache's column encoding (examdeck.codec) ----------------------------------------------

@@ -7,11 +7,14 @@ Every figure is drawn once per module (the ``drawn`` fixture) to keep the suite 
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib.metadata
 import io
 import json
 import math
 import os
+import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -43,8 +46,8 @@ REQUIRED = {
 # Draws every figure in another process (another hash seed) and prints the digests.
 SECOND_RUN = (
     "import hashlib, json, examdeck.figures as f\n"
-    "print(json.dumps({n: [hashlib.sha256(d.png).hexdigest(),"
-    " hashlib.sha256(f.sidecar_bytes(d.data)).hexdigest()]"
+    "print(json.dumps({n: [{v: hashlib.sha256(png).hexdigest() for v, png in d.images.items()},"
+    " hashlib.sha256(f.sidecar_bytes(d)).hexdigest()]"
     " for n, d in ((n, f.draw(n)) for n in f.figure_names())}))\n"
 )
 
@@ -69,7 +72,7 @@ def drawn(second_run: subprocess.Popen[str]) -> dict[str, figures.DrawnFigure]:
 @pytest.fixture(scope="module")
 def sidecar(drawn: dict[str, figures.DrawnFigure]) -> dict[str, Any]:
     # Claims are checked on the data as written to <name>.json, after a JSON round trip.
-    return {name: json.loads(figures.sidecar_bytes(d.data)) for name, d in drawn.items()}
+    return {name: json.loads(figures.sidecar_bytes(d))["data"] for name, d in drawn.items()}
 
 
 # --- registry and code hash -------------------------------------------------------------
@@ -79,15 +82,20 @@ def test_registry_has_every_figure_cards_use() -> None:
     names = figures.figure_names()
     assert REQUIRED <= set(names)
     assert names == sorted(names)
-    assert set(figures.PARAMETERS) == set(figures.FIGURES)
-    for target in figures.FIGURES.values():
-        module, sep, function = target.partition(":")
-        assert sep and module.startswith("examdeck.figures.") and function.isidentifier()
+    for spec in figures.FIGURES.values():
+        assert spec.module.startswith("examdeck.figures.") and spec.data.isidentifier() and spec.plot.isidentifier()
+        assert spec.title and spec.description and not spec.title.endswith(".")
+
+
+def test_variants_are_the_styles() -> None:
+    from examdeck.figures import style
+
+    assert figures.VARIANTS == style.VARIANTS
 
 
 def test_import_and_hash_do_not_load_matplotlib_or_numpy() -> None:
     code = (
-        "import sys, examdeck.figures as f\n"
+        "import sys, examdeck.figures as f, examdeck.render\n"
         "[f.code_hash(n) for n in f.figure_names()]\n"
         "heavy = sorted(m for m in ('matplotlib', 'numpy') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
@@ -112,19 +120,26 @@ def test_code_hash_unknown_name_raises_key_error() -> None:
 
 def test_code_hash_covers_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
     before = figures.code_hash("gmm-datasets")
-    monkeypatch.setitem(figures.PARAMETERS["gmm-datasets"], "seed", 12345)
+    monkeypatch.setitem(figures.FIGURES["gmm-datasets"].parameters, "seed", 12345)
     assert figures.code_hash("gmm-datasets") != before
 
 
-def test_code_hash_covers_matplotlib_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    before = figures.code_hash("loss-datasets")
+@pytest.fixture
+def other_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Package metadata claims another numpy and matplotlib (as on another machine)."""
     real = importlib.metadata.version
 
     def fake(package: str) -> str:
-        return "0.0.0" if package == "matplotlib" else real(package)
+        return {"matplotlib": "3.10.0", "numpy": "2.2.0"}.get(package) or real(package)
 
     monkeypatch.setattr(importlib.metadata, "version", fake)
-    assert figures.code_hash("loss-datasets") != before
+
+
+def test_code_hash_ignores_library_versions(other_versions: None) -> None:
+    # The committed hashes were computed with the real versions: still current.
+    for name in figures.figure_names():
+        assert figures.code_hash(name) == (REPO / "figures" / f"{name}.hash").read_text().strip(), name
+    assert figures.running_matplotlib() == "3.10.0"
 
 
 @pytest.mark.parametrize("module", ["examdeck.figures.losses", "examdeck.figures.style"])
@@ -141,7 +156,29 @@ def test_code_hash_covers_figure_and_style_source(
     assert figures.code_hash("loss-datasets") != before
 
 
-# --- images: determinism, resolution, night mode ---------------------------------------
+# --- sidecar precision ------------------------------------------------------------------
+
+
+def test_rounded_keeps_12_significant_digits_and_refuses_what_json_cannot_hold() -> None:
+    assert figures.rounded({"a": [0.1 + 0.2, 1, True, None, "x"], "b": (2.0 / 3.0,)}) == {
+        "a": [0.3, 1, True, None, "x"], "b": [0.666666666667]}
+    assert figures.rounded(-123456.78901234567) == -123456.789012
+    assert figures.rounded(1.5e-300) == 1.5e-300
+    for bad in (math.nan, math.inf, {1, 2}, object()):
+        with pytest.raises((TypeError, ValueError)):
+            figures.rounded(bad)
+
+
+def test_sidecar_records_versions_and_precision(drawn: dict[str, figures.DrawnFigure]) -> None:
+    import matplotlib
+
+    document = json.loads(figures.sidecar_bytes(drawn["svm-support-vectors"]))
+    assert document["figure"] == "svm-support-vectors"
+    assert document["drawn_with"] == {"matplotlib": matplotlib.__version__, "numpy": np.__version__}
+    assert document["floats"] == "rounded to 12 significant digits"
+
+
+# --- images: determinism, resolution, night mode, text size -----------------------------
 
 
 def _png_chunks(png: bytes) -> list[tuple[bytes, bytes]]:
@@ -155,43 +192,145 @@ def _png_chunks(png: bytes) -> list[tuple[bytes, bytes]]:
     return chunks
 
 
-def test_pngs_are_2x_opaque_and_carry_no_metadata(drawn: dict[str, figures.DrawnFigure]) -> None:
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    """WCAG relative luminance of sRGB values in [0, 1]."""
+    linear = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    result: np.ndarray = linear @ np.array([0.2126, 0.7152, 0.0722])
+    return result
+
+
+def test_every_variant_is_sized_for_its_screen_opaque_and_themed(drawn: dict[str, figures.DrawnFigure]) -> None:
     import matplotlib.image
+    from matplotlib.colors import to_rgb
+
+    from examdeck.figures import style
 
     for name, figure in drawn.items():
-        chunks = dict(_png_chunks(figure.png))
-        assert not {b"tEXt", b"iTXt", b"zTXt", b"tIME"} & chunks.keys(), name
-        x_ppm, _, unit = struct.unpack(">IIB", chunks[b"pHYs"])
-        assert unit == 1 and round(x_ppm * 0.0254) >= 200, name  # pixels per metre -> dpi
-        width, _ = struct.unpack(">II", chunks[b"IHDR"][:8])
-        assert width >= 1200, name
-        pixels = matplotlib.image.imread(io.BytesIO(figure.png), format="png")
-        # Opaque everywhere, white at the border: readable on Anki's dark background.
-        if pixels.shape[2] == 4:
-            assert pixels[:, :, 3].min() == 1.0, name
-        assert (pixels[0, 0, :3] == 1.0).all() and (pixels[-1, -1, :3] == 1.0).all(), name
+        assert list(figure.images) == list(figures.VARIANTS), name
+        for variant, png in figure.images.items():
+            layout, theme = variant.split("-")
+            chunks = dict(_png_chunks(png))
+            assert not {b"tEXt", b"iTXt", b"zTXt", b"tIME"} & chunks.keys(), name
+            width, _ = struct.unpack(">II", chunks[b"IHDR"][:8])
+            # Phone: shown ~285-315 CSS px wide on a 360 px screen; desktop: at most ~850 px.
+            assert width == {"desktop": 1400, "phone": 640}[layout], (name, variant)
+            assert width <= 3.5 * style.SHOWN_AT_LEAST[layout]
+            pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+            if pixels.shape[2] == 4:
+                assert pixels[:, :, 3].min() == 1.0, (name, variant)
+            background = to_rgb(style.PALETTES[theme].background)
+            assert np.allclose(pixels[0, 0, :3], background, atol=1 / 255), (name, variant)
+            mean = float(_luminance(pixels[:, :, :3].reshape(-1, 3)).mean())
+            # Night mode: a dark image, not a glaring white box.
+            assert (mean < 0.1) if theme == "dark" else (mean > 0.6), (name, variant, mean)
+
+
+def test_phone_text_shows_at_least_at_the_phone_body_size() -> None:
+    from examdeck.figures import style
+
+    assert style.shown_px(style.MIN_POINTS, "phone") >= style.PHONE_BODY_PX
+    sizes = [v for k, v in style.rc("light").items() if k == "font.size" or k.endswith(("titlesize", "labelsize", "legend.fontsize"))]
+    assert len(sizes) == 7 and min(sizes) >= style.MIN_POINTS
+
+
+def test_render_refuses_small_or_cut_text() -> None:
+    from examdeck.figures import style
+
+    def small(data: Any, canvas: style.Canvas) -> Any:
+        fig = canvas.figure(desktop_height=3, phone_height=3)
+        fig.subplots().set_title("tiny", fontsize=9)
+        return fig
+
+    def cut(data: Any, canvas: style.Canvas) -> Any:
+        fig = canvas.figure(desktop_height=3, phone_height=3)
+        fig.subplots().text(0.5, 1.5, "far past the edge of the image on the right", transform=None)
+        fig.text(0.9, 0.5, "far past the edge of the image on the right")
+        return fig
+
+    with pytest.raises(ValueError, match="below 14"):
+        style.render(small, None, "phone-light")
+    with pytest.raises(ValueError, match="past the edge"):
+        style.render(cut, None, "phone-dark")
 
 
 def test_drawing_is_byte_identical_across_processes(
     drawn: dict[str, figures.DrawnFigure], second_run: subprocess.Popen[str]
 ) -> None:
-    output, _ = second_run.communicate(timeout=300)
+    output, _ = second_run.communicate(timeout=600)
     assert second_run.returncode == 0
     here = {
-        name: [hashlib.sha256(d.png).hexdigest(),
-               hashlib.sha256(figures.sidecar_bytes(d.data)).hexdigest()]
+        name: [{v: hashlib.sha256(png).hexdigest() for v, png in d.images.items()},
+               hashlib.sha256(figures.sidecar_bytes(d)).hexdigest()]
         for name, d in drawn.items()
     }
     assert json.loads(output) == here
 
 
+def _assert_close(committed: Any, regenerated: Any, where: str = "") -> None:
+    """Same structure, same strings and integers, floats within a relative 1e-9 (BLAS kernels and
+    numpy versions differ in the last digits of iterative results: at most ~5e-14 seen)."""
+    if isinstance(committed, dict):
+        assert isinstance(regenerated, dict) and committed.keys() == regenerated.keys(), where
+        for key in committed:
+            _assert_close(committed[key], regenerated[key], f"{where}.{key}")
+    elif isinstance(committed, list):
+        assert isinstance(regenerated, list) and len(committed) == len(regenerated), where
+        for i, (a, b) in enumerate(zip(committed, regenerated)):
+            _assert_close(a, b, f"{where}[{i}]")
+    elif isinstance(committed, float):
+        assert isinstance(regenerated, float | int), where
+        assert regenerated == pytest.approx(committed, rel=1e-9, abs=1e-300), where
+    else:
+        assert committed == regenerated and type(committed) is type(regenerated), where
+
+
 @pytest.mark.parametrize("name", sorted(REQUIRED))
 def test_committed_figure_is_current(name: str, drawn: dict[str, figures.DrawnFigure]) -> None:
-    folder = REPO / "figures"
-    hint = "regenerate with examdeck.figures.write_all('figures')"
-    assert (folder / f"{name}.json").read_bytes() == figures.sidecar_bytes(drawn[name].data), hint
-    if (folder / f"{name}.hash").read_text().strip() == figures.code_hash(name):
-        assert (folder / f"{name}.png").read_bytes() == drawn[name].png, hint
+    kept = figures.files(name, REPO / "figures")
+    hint = "redraw with: examdeck figures --force " + name
+    assert figures.is_current(name, REPO / "figures"), hint
+    committed = figures.read_sidecar(kept.sidecar)
+    assert committed["figure"] == name
+    _assert_close(committed["data"], drawn[name].data, name)
+    # Pixels depend on the matplotlib that draws them: compared only when it is the one that drew
+    # the committed files (and the data are the same to the last digit).
+    if committed["drawn_with"]["matplotlib"] == drawn[name].drawn_with["matplotlib"] and (
+        committed["data"] == drawn[name].data
+    ):
+        for variant, path in kept.images.items():
+            assert path.read_bytes() == drawn[name].images[variant], (variant, hint)
+
+
+# The data of every figure, computed as draw() does, in a process told to use other kernels.
+OTHER_KERNELS = (
+    "import importlib, json, examdeck.figures as f\n"
+    "print(json.dumps({n: f.rounded(getattr(importlib.import_module(s.module), s.data)(**s.parameters))"
+    " for n, s in f.FIGURES.items()}))\n"
+)
+
+
+def test_sidecars_hold_on_other_blas_and_simd_kernels() -> None:
+    """The CPU picks OpenBLAS's kernel and numpy's SIMD loops (np.exp, np.tanh): forcing others
+    changes the last digits of the EM and logistic-regression iterates, not the committed data."""
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Prescott"}
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__  # private: only to pick what to turn off
+    except ImportError:  # pragma: no cover - other numpy
+        __cpu_dispatch__ = []
+    disable = [feature for feature in ("AVX512_SPR", "AVX512_ICL", "X86_V4", "X86_V3") if feature in __cpu_dispatch__]
+    if disable:
+        env["NPY_DISABLE_CPU_FEATURES"] = " ".join(disable)
+    out = subprocess.run([sys.executable, "-c", OTHER_KERNELS], capture_output=True, text=True, env=env, check=True).stdout
+    for name, data in json.loads(out).items():
+        _assert_close(figures.read_sidecar(REPO / "figures" / f"{name}.json")["data"], data, name)
+
+
+def test_committed_figures_are_drawn_with_the_pinned_matplotlib() -> None:
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'"matplotlib=={figures.MATPLOTLIB}"' in pyproject.split("figures = [", 1)[1].split("]", 1)[0]
+    for name in figures.figure_names():
+        document = figures.read_sidecar(REPO / "figures" / f"{name}.json")
+        assert document["drawn_with"]["matplotlib"] == figures.MATPLOTLIB, name
 
 
 # --- ensure_figure: redraw only when the code hash changes -------------------------------
@@ -203,25 +342,26 @@ def draw_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     def fake_draw(name: str) -> figures.DrawnFigure:
         calls.append(name)
-        return figures.DrawnFigure(name, b"png %d" % len(calls), {"call": len(calls)})
+        images = {v: b"png %d %s" % (len(calls), v.encode()) for v in figures.VARIANTS}
+        return figures.DrawnFigure(name, images, {"call": len(calls)}, {"matplotlib": "0", "numpy": "0"})
 
     monkeypatch.setattr(figures, "draw", fake_draw)
     return calls
 
 
 def _outputs(folder: Path, name: str) -> list[Path]:
-    return [folder / f"{name}.{ext}" for ext in ("png", "json", "hash")]
+    kept = figures.files(name, folder)
+    return [*kept.images.values(), kept.sidecar, kept.hash]
 
 
-def test_ensure_figure_writes_png_sidecar_and_hash(tmp_path: Path, draw_calls: list[str]) -> None:
+def test_ensure_figure_writes_every_variant_sidecar_and_hash(tmp_path: Path, draw_calls: list[str]) -> None:
     folder = tmp_path / "figures"
-    path = figures.ensure_figure("gelu-relu", folder)
-    assert path == folder / "gelu-relu.png"
-    assert path.read_bytes() == b"png 1"
-    assert json.loads((folder / "gelu-relu.json").read_text()) == {"call": 1}
+    kept = figures.ensure_figure("gelu-relu", folder)
+    assert kept.images == {v: folder / f"gelu-relu.{v}.png" for v in figures.VARIANTS}
+    assert kept.images["phone-dark"].read_bytes() == b"png 1 phone-dark"
+    assert figures.read_sidecar(folder / "gelu-relu.json")["data"] == {"call": 1}
     assert (folder / "gelu-relu.hash").read_text() == figures.code_hash("gelu-relu") + "\n"
-    assert sorted(p.name for p in folder.iterdir()) == ["gelu-relu.hash", "gelu-relu.json",
-                                                          "gelu-relu.png"]  # no temp files
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in _outputs(folder, "gelu-relu"))  # no temp files
 
 
 def test_ensure_figure_does_not_redraw_when_hash_matches(
@@ -232,20 +372,22 @@ def test_ensure_figure_does_not_redraw_when_hash_matches(
     figures.ensure_figure("gelu-relu", tmp_path)
     assert draw_calls == ["gelu-relu"]
     assert [p.stat().st_mtime_ns for p in _outputs(tmp_path, "gelu-relu")] == stamps
+    figures.ensure_figure("gelu-relu", tmp_path, force=True)
+    assert draw_calls == ["gelu-relu", "gelu-relu"]
 
 
 def test_ensure_figure_redraws_when_hash_changes(
     tmp_path: Path, draw_calls: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     figures.ensure_figure("gelu-relu", tmp_path)
-    monkeypatch.setitem(figures.PARAMETERS["gelu-relu"], "step", 0.5)
+    monkeypatch.setitem(figures.FIGURES["gelu-relu"].parameters, "step", 0.5)
     figures.ensure_figure("gelu-relu", tmp_path)
     assert draw_calls == ["gelu-relu", "gelu-relu"]
-    assert (tmp_path / "gelu-relu.png").read_bytes() == b"png 2"
+    assert (tmp_path / "gelu-relu.desktop-light.png").read_bytes() == b"png 2 desktop-light"
     assert (tmp_path / "gelu-relu.hash").read_text().strip() == figures.code_hash("gelu-relu")
 
 
-@pytest.mark.parametrize("damage", ["delete hash", "corrupt hash", "empty hash", "delete png",
+@pytest.mark.parametrize("damage", ["delete hash", "corrupt hash", "empty hash", "delete phone-dark.png",
                                     "delete json"])
 def test_ensure_figure_redraws_missing_or_corrupt_outputs(
     tmp_path: Path, draw_calls: list[str], damage: str
@@ -277,8 +419,8 @@ def test_failed_draw_leaves_nothing_behind(
 
 
 def test_write_all_ensures_every_figure(tmp_path: Path, draw_calls: list[str]) -> None:
-    paths = figures.write_all(tmp_path)
-    assert paths == [tmp_path / f"{name}.png" for name in figures.figure_names()]
+    kept = figures.write_all(tmp_path)
+    assert [k.name for k in kept] == figures.figure_names()
     assert draw_calls == figures.figure_names()
     figures.write_all(tmp_path)
     assert draw_calls == figures.figure_names()
@@ -287,11 +429,122 @@ def test_write_all_ensures_every_figure(tmp_path: Path, draw_calls: list[str]) -
 def test_ensure_figure_writes_the_real_drawing(
     tmp_path: Path, drawn: dict[str, figures.DrawnFigure]
 ) -> None:
-    path = figures.ensure_figure("svm-support-vectors", tmp_path)
-    assert path.read_bytes() == drawn["svm-support-vectors"].png
-    assert (tmp_path / "svm-support-vectors.json").read_bytes() == figures.sidecar_bytes(
-        drawn["svm-support-vectors"].data
+    kept = figures.ensure_figure("svm-support-vectors", tmp_path)
+    assert {v: p.read_bytes() for v, p in kept.images.items()} == drawn["svm-support-vectors"].images
+    assert kept.sidecar.read_bytes() == figures.sidecar_bytes(drawn["svm-support-vectors"])
+
+
+def test_cli_figures_force_warns_under_another_matplotlib(
+    tmp_path: Path, draw_calls: list[str], other_versions: None
+) -> None:
+    from click.testing import CliRunner
+
+    from examdeck.cli import main
+
+    out = str(tmp_path / "figs")
+    first = CliRunner().invoke(main, ["figures", "gelu-relu", "--out", out])
+    assert first.exit_code == 0 and "matplotlib 3.10.0 is installed" in first.output
+    again = CliRunner().invoke(main, ["figures", "gelu-relu", "--out", out])
+    assert again.exit_code == 0 and "matplotlib" not in again.output and draw_calls == ["gelu-relu"]
+    forced = CliRunner().invoke(main, ["figures", "gelu-relu", "--out", out, "--force"])
+    assert forced.exit_code == 0 and draw_calls == ["gelu-relu", "gelu-relu"]
+    assert f"drawn with matplotlib=={figures.MATPLOTLIB}" in forced.output and "pip install -e '.[figures]'" in forced.output
+
+
+# --- the build: committed figures are the release input -----------------------------------
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def test_other_library_versions_leave_the_package_and_figures_untouched(
+    tmp_path: Path, figures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from examdeck.pipeline import BuildOptions, build
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+    def package(out: str) -> bytes:
+        (built,), _ = build(REPO / "cards", BuildOptions(out_dir=tmp_path / out, figures_dir=figures_dir, math_check=False))
+        return built.path.read_bytes()
+
+    before = _snapshot(figures_dir)
+    here = package("here")
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version",
+                        lambda dist: {"matplotlib": "3.10.0", "numpy": "2.2.0"}.get(dist) or real(dist))
+
+    def no_drawing(name: str) -> figures.DrawnFigure:
+        raise AssertionError(f"{name} was redrawn")
+
+    monkeypatch.setattr(figures, "draw", no_drawing)
+    assert package("elsewhere") == here
+    assert _snapshot(figures_dir) == before
+
+
+def test_a_build_with_nothing_changed_imports_no_matplotlib(tmp_path: Path, figures_dir: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from examdeck.pipeline import BuildOptions, build\n"
+        f"build(Path({str(REPO / 'cards')!r}), BuildOptions(out_dir=Path({str(tmp_path)!r}), "
+        f"figures_dir=Path({str(figures_dir)!r}), math_check=False))\n"
+        "print(sorted(m for m in ('matplotlib', 'numpy') if m in sys.modules))\n"
     )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# --- figures in cards: every variant referenced, alt text, caption --------------------------
+
+
+def test_figure_html_references_every_variant_with_alt_text() -> None:
+    from examdeck.render import figure_html, figure_src
+
+    block = figure_html("loss-datasets")
+    images = re.findall(r'<img class="figure fig-(\w+) fig-(\w+)" src="([^"]+)" alt="([^"]*)">', block)
+    assert [f"{layout}-{theme}" for layout, theme, _, _ in images] == list(figures.VARIANTS)
+    assert [src for _, _, src, _ in images] == [figure_src("loss-datasets", v) for v in figures.VARIANTS]
+    assert all(alt.startswith("Datasets A, B and C") for *_, alt in images)
+    assert block.startswith('<figure class="figure-set">')
+    assert "<figcaption>Figure 1 of the exam, redrawn from the exam&#x27;s description with data chosen to match its numbers." in block or (
+        "<figcaption>Figure 1 of the exam, redrawn from the exam's description with data chosen to match its numbers." in block)
+    inline = figure_html("gelu-relu", "My caption", inline=True)
+    assert inline.startswith('<span class="figure-set">') and "figcaption" not in inline
+    assert 'alt="My caption. GeLU z Phi(z)' in inline
+
+
+def test_every_exam_figure_says_it_is_redrawn() -> None:
+    for name, spec in figures.FIGURES.items():
+        caption = figures.caption(name)
+        assert (caption is not None) == (spec.exam is not None), name
+        if caption:
+            assert "redrawn from the exam's description" in caption and "match its numbers" in caption
+
+
+def test_built_notes_carry_every_variant_as_imported_media(tmp_path: Path, figures_dir: Path) -> None:
+    import sqlite3
+    import zipfile
+
+    from examdeck.pipeline import BuildOptions, build
+
+    (built,), _ = build(REPO / "cards", BuildOptions(out_dir=tmp_path, figures_dir=figures_dir, math_check=False))
+    with zipfile.ZipFile(built.path) as archive:
+        media = json.loads(archive.read("media"))
+        (tmp_path / "c.anki2").write_bytes(archive.read("collection.anki2"))
+        stored = {name: archive.read(index) for index, name in media.items()}
+    fields = "\n".join(row[0] for row in sqlite3.connect(tmp_path / "c.anki2").execute("select flds from notes"))
+    referenced = set(re.findall(r'src="([^"]+)"', fields))
+    # Anki imports only media referenced from a field: every file shipped is referenced, and back.
+    assert referenced == set(media.values())
+    assert "figure:" not in fields and 'alt=""' not in fields
+    for name in figures.figure_names():
+        for variant in figures.VARIANTS:
+            (shipped,) = [m for m in referenced if m.startswith(f"examdeck-{name}-{variant}-")]
+            path = figures_dir / f"{name}.{variant}.png"
+            assert stored[shipped] == path.read_bytes()
+            assert shipped == f"examdeck-{name}-{variant}-{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.png"
 
 
 # --- loss-datasets (Q1, Q2) -------------------------------------------------------------
@@ -429,17 +682,19 @@ def test_gelu_derivative_matches_relu_only_far_from_zero(sidecar: dict[str, Any]
 
 
 def _logistic(run: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features (with the bias column), the labels as signs 2y - 1 in {-1, +1}, and theta."""
     points = np.array(run["points"])
-    return np.column_stack([points, np.ones(len(points))]), np.array(run["labels"]), np.array(
-        run["theta"])
+    labels = np.array(run["labels"])
+    assert set(labels.tolist()) == {0, 1}  # the cards' convention
+    return np.column_stack([points, np.ones(len(points))]), 2 * labels - 1, np.array(run["theta"])
 
 
 def test_logreg_norm_grows_without_bound_on_separable_data(sidecar: dict[str, Any]) -> None:
     data = sidecar["logreg-weight-norm"]
     iterations = np.array(data["iterations"])
     norms = np.array(data["runs"]["separable"]["norms"])
-    features, labels, theta = _logistic(data["runs"]["separable"])
-    assert (labels * (features @ theta) > 0).all()  # certificate: the data is separable
+    features, signs, theta = _logistic(data["runs"]["separable"])
+    assert (signs * (features @ theta) > 0).all()  # certificate: the data is separable
     assert (np.diff(norms) > 0).all()
     assert norms[-1] > 10
     # Still gaining more than 1 per decade of iterations at the end: no sign of a limit.
@@ -451,18 +706,19 @@ def test_logreg_norm_grows_without_bound_on_separable_data(sidecar: dict[str, An
 def test_logreg_norm_is_bounded_on_non_separable_data(sidecar: dict[str, Any]) -> None:
     data = sidecar["logreg-weight-norm"]
     run = data["runs"]["not_separable"]
-    features, labels, theta = _logistic(run)
+    features, signs, theta = _logistic(run)
+    labels = np.array(run["labels"])
     separable_points = np.array(data["runs"]["separable"]["points"])
     points = features[:, :2]
     # Certificate of non-separability: a point at the midpoint of two points of the other class.
     for index, intruder in enumerate(data["intruders"], start=len(separable_points)):
         ends = points[intruder["midpoint_of"]]
         assert labels[index] == intruder["label"]
-        assert (labels[intruder["midpoint_of"]] == -intruder["label"]).all()
+        assert (labels[intruder["midpoint_of"]] == 1 - intruder["label"]).all()
         np.testing.assert_allclose(points[index], ends.mean(axis=0), atol=1e-12)
     # Gradient descent stopped at a finite minimiser: zero gradient, flat norm.
-    margins = labels * (features @ theta)
-    gradient = -(labels / (1 + np.exp(margins))) @ features / len(labels)
+    margins = signs * (features @ theta)
+    gradient = -(signs / (1 + np.exp(margins))) @ features / len(signs)
     assert np.linalg.norm(gradient) < 1e-8
     iterations, norms = np.array(data["iterations"]), np.array(run["norms"])
     assert norms[-1] - np.interp(iterations[-1] / 2, iterations, norms) < 1e-9
@@ -545,6 +801,7 @@ def test_em_runs_end_at_different_log_likelihoods(sidecar: dict[str, Any]) -> No
     finals = []
     for name, run in data["runs"].items():
         trace = np.array(run["log_likelihood"])
+        assert len(trace) == 61  # the start, then a fixed number of steps: the same on every machine
         assert (np.diff(trace) >= -1e-9).all(), name  # EM never decreases the likelihood
         assert trace[-1] - trace[-2] < 1e-6 * len(x), name  # converged
         assert trace[0] == pytest.approx(_mixture_log_likelihood(x, run["start"]), rel=1e-9)
@@ -593,3 +850,60 @@ def test_forward_diffusion_approaches_standard_normal(sidecar: dict[str, Any]) -
         assert abar == pytest.approx(alpha ** (2 * snapshot["t"]))
         assert snapshot["mean"] == pytest.approx(math.sqrt(abar) * first["mean"], abs=0.03)
         assert snapshot["var"] == pytest.approx(abar * first["var"] + 1 - abar, abs=0.05)
+
+
+# --- in the browser: the note type's CSS shows the variant for the screen and the theme -----
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENS = {"phone-light": (360, False), "phone-dark": (360, True), "desktop-light": (1280, False),
+           "desktop-dark": (1280, True)}
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_css_shows_one_variant_per_screen_and_theme(tmp_path: Path) -> None:
+    from examdeck.assemble import link_figures
+    from examdeck.notetypes import CSS
+    from examdeck.render import figure_html
+
+    names = {}
+    for variant in figures.VARIANTS:
+        shutil.copyfile(REPO / "figures" / f"svm-support-vectors.{variant}.png", tmp_path / f"{variant}.png")
+        names["svm-support-vectors", variant] = f"{variant}.png"
+    # In the question and in the explanation panel (the narrowest place a figure is shown).
+    fields = link_figures({"Figure": figure_html("svm-support-vectors"),
+                           "Explanation": "<p>" + figure_html("svm-support-vectors", "SVM", inline=True) + "</p>"},
+                          ["svm-support-vectors"], names)
+    for screen, (_, night) in SCREENS.items():
+        body = "card nightMode night_mode" if night else "card"
+        (tmp_path / f"{screen}.html").write_text(
+            f'<!doctype html><html><head><meta charset="utf-8"><style>body {{ margin: 20px; }}\n{CSS}</style></head>'
+            f'<body class="{body}"><div class="examdeck open back"><div class="figure-box">{fields["Figure"]}</div>'
+            f'<div class="explanation">{fields["Explanation"]}</div></div></body></html>', encoding="utf-8")
+    # Chromium's window is at least 500 px wide: a phone is an iframe 360 px wide.
+    frames = "".join(f'<iframe id="{s}" src="{s}.html" width="{w}" height="3000"></iframe>' for s, (w, _) in SCREENS.items())
+    script = (
+        "addEventListener('load', () => { const out = {};"
+        " for (const f of document.querySelectorAll('iframe')) { out[f.id] = [...f.contentDocument.querySelectorAll('img')]"
+        " .filter(i => getComputedStyle(i).display !== 'none')"
+        " .map(i => [i.className, i.getBoundingClientRect().width, i.naturalWidth, i.complete]); }"
+        " document.body.dataset.shown = JSON.stringify(out); });"
+    )
+    (tmp_path / "index.html").write_text(f"<!doctype html><html><body>{frames}<script>{script}</script></body></html>")
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--allow-file-access-from-files", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+               "--window-size=1400,1000", "--dump-dom", (tmp_path / "index.html").as_uri()]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=180, check=True).stdout
+    shown = json.loads(html.unescape(re.search(r'data-shown="([^"]*)"', dom).group(1)))  # type: ignore[union-attr]
+    for screen, images in shown.items():
+        layout, theme = screen.split("-")
+        # Exactly one variant of each figure is shown, the screen's, loaded...
+        assert [cls for cls, *_ in images] == [f"figure fig-{layout} fig-{theme}"] * 2, screen
+        for _, width, natural, complete in images:
+            assert complete and natural == {"phone": 640, "desktop": 1400}[layout], screen
+            # ...at no less than 1/3.5 of its pixel width, so its 14 pt text is at least 17 px on a phone.
+            assert natural <= 3.5 * width, (screen, width)
+            if layout == "phone":
+                from examdeck.figures import style
+
+                assert 14 * style.DPI / 72 * width / natural >= style.PHONE_BODY_PX, (screen, width)

@@ -22,7 +22,7 @@ def test_same_sources_and_epoch_give_byte_identical_packages(basic_deck, tmp_pat
     second = build_once(basic_deck, tmp_path / "b", figures_dir).read_bytes()
     assert first == second
     with zipfile.ZipFile(tmp_path / "a" / "fixture-basic.apkg") as archive:
-        assert [i.filename for i in archive.infolist()] == ["collection.anki2", "media", "0"]
+        assert [i.filename for i in archive.infolist()] == ["collection.anki2", "media", "0", "1", "2", "3"]  # 4 variants
         assert {i.date_time for i in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}
 
 

@@ -35,9 +35,6 @@ PENDING = {
     "formula": "cards/cs433-2024 is being rewritten so that formulas fit (issue #16, content)",
     "edge": "formulas past the right edge: the CS-433 rewrite (issue #16, content)",
     "scroll": "q35-q38 scroll sideways until the CS-433 rewrite (issue #16, content)",
-    "figure-scale": "phone layouts of the figures (issue #16, fig)",
-    "figure-light": "dark variants of the figures (issue #16, fig)",
-    "answer-marker": "the mcq front still carries class=\"correct\" (issue #17, mcq)",
 }
 
 

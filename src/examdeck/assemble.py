@@ -17,9 +17,11 @@ from typing import NamedTuple
 import genanki
 
 from .collection import guid_for
+from .fastmd import escape_html
+from .figures import FigureFiles
 from .model import Card, Deck, NoteHead, NoteRow, TextField
 from .notetypes import SPECS, genanki_model, stable_id
-from .render import FIGURE_SCHEME, RenderedCard, render_text
+from .render import RenderedCard, figure_src, render_text
 
 
 @dataclass(frozen=True)
@@ -83,16 +85,33 @@ def note_head(deck_key: str, card: Card, rendered: RenderedCard) -> NoteHead:
     return NoteHead(note_guid(deck_key, card.id), format_tags(deck_card_tags(deck_key, card)), ords)
 
 
+def figure_media(figure_files: Mapping[str, FigureFiles]) -> dict[tuple[str, str], MediaFile]:
+    """One media file per figure and variant, keyed by (figure, variant), sorted."""
+    return {
+        (name, variant): MediaFile(media_name(f"{name}-{variant}", path), path)
+        for name, files in sorted(figure_files.items())
+        for variant, path in files.images.items()
+    }
+
+
+def link_figures(fields: Mapping[str, str], figures: Sequence[str], names: Mapping[tuple[str, str], str]) -> dict[str, str]:
+    """`fields` with each figure variant's placeholder `src` replaced by its file's name in `names`."""
+    linked = dict(fields)
+    for (figure, variant), name in names.items():
+        if figure in figures:
+            placeholder = f'src="{escape_html(figure_src(figure, variant))}"'
+            for key, value in linked.items():
+                linked[key] = value.replace(placeholder, f'src="{escape_html(name)}"')
+    return linked
+
+
 def note_row(
-    deck: Deck, card: Card, rendered: RenderedCard, media: Mapping[str, MediaFile], head: NoteHead | None = None
+    deck: Deck, card: Card, rendered: RenderedCard, media: Mapping[tuple[str, str], MediaFile], head: NoteHead | None = None
 ) -> NoteRow:
     """The note of one card, its figures referring to their media files; `head`: its ``note_head``, when known."""
     fields = rendered.fields
     if rendered.figures:
-        fields = dict(fields)
-        for figure in rendered.figures:
-            for key, value in fields.items():
-                fields[key] = value.replace(f'src="{FIGURE_SCHEME}{figure}"', f'src="{media[figure].name}"')
+        fields = link_figures(fields, rendered.figures, {key: m.name for key, m in media.items() if key[0] in rendered.figures})
     guid, tags, ords = head or note_head(deck.key, card, rendered)
     values = tuple([fields[name] for name in SPECS[card.type].fields])
     # The sort field is the first field, the question (Anki's browser column and duplicate check), as genanki writes it.
@@ -123,16 +142,16 @@ def assemble(
     deck: Deck,
     cards: Sequence[Card],
     rendered: Mapping[str, RenderedCard],
-    figure_files: Mapping[str, Path],
+    figure_files: Mapping[str, FigureFiles],
     *,
     deck_title: str | None = None,
     description: str | None = None,
     heads: Mapping[str, NoteHead] | None = None,
 ) -> AssembledDeck:
-    """The decks and notes of `cards`; `figure_files` maps each referenced figure to its image; `heads`:
+    """The decks and notes of `cards`; `figure_files` maps each referenced figure to its files; `heads`:
     the ``note_head`` of cards by id, where known (the build cache keeps them)."""
     heads = heads or {}
-    media = {name: MediaFile(media_name(name, path), path) for name, path in sorted(figure_files.items())}
+    media = figure_media(figure_files)
     title = deck_title or deck.title
     parent = genanki.Deck(stable_id("examdeck-deck", deck.key), title, _deck_description(description or deck.description))
     subdecks: dict[str, genanki.Deck] = {}

@@ -355,16 +355,18 @@ def export(ui: Ui, cards_dir: Path, out_path: Path, deck_key: str | None, deck_n
 
 @main.command(short_help="Draw the figures cards refer to.")
 @click.argument("names", nargs=-1)
-@click.option("--out", "figures_dir", default=Path("figures"), show_default=True,
-              type=click.Path(path_type=Path, file_okay=False), help="Where to write <name>.png, .json and .hash.")
-@click.option("--force", is_flag=True, help="Redraw even when the code hash says the file is current.")
+@click.option("--out", "figures_dir", default=Path("figures"), show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Where to write <name>.<variant>.png (desktop/phone, light/dark), <name>.json and <name>.hash.")
+@click.option("--force", is_flag=True, help="Redraw even when the code hash says the files are current.")
 @click.pass_obj
 @handle_errors
 def figures(ui: Ui, names: tuple[str, ...], figures_dir: Path, force: bool) -> None:
     """Draw the figures that cards refer to (all, or NAMES), with their data as JSON.
 
-    A figure is redrawn only when its code or parameters changed (a content hash
-    kept in <name>.hash), unless --force is given.
+    A figure is redrawn only when its own code, style or parameters changed (a content hash kept
+    in <name>.hash), never because another numpy or matplotlib is installed; --force redraws on
+    purpose. The committed figures are drawn with the matplotlib pinned by the `figures` extra
+    (pip install -e '.[figures]'); drawing with another one warns, as its pixels differ.
 
     \b
     Example:
@@ -377,14 +379,17 @@ def figures(ui: Ui, names: tuple[str, ...], figures_dir: Path, force: bool) -> N
     unknown = [n for n in names if n not in known]
     if unknown:
         raise UsageError(f"unknown figure {unknown[0]!r}; known figures: {', '.join(known)}")
-    if force:
-        for name in names or known:
-            (figures_dir / f"{name}.hash").unlink(missing_ok=True)
-    with ui.progress(list(names or known), "drawing figures") as todo:
+    todo_names = list(names or known)
+    stale = [n for n in todo_names if force or not registry.is_current(n, figures_dir)]
+    if stale and registry.running_matplotlib() != registry.MATPLOTLIB:
+        ui.warn(f"matplotlib {registry.running_matplotlib()} is installed, but the committed figures are drawn with "
+                f"matplotlib=={registry.MATPLOTLIB}: the redrawn images will differ from them in every pixel row. "
+                "Install it with: pip install -e '.[figures]'")
+    with ui.progress(todo_names, "drawing figures") as todo:
         for name in todo:
-            path = registry.ensure_figure(name, figures_dir)
-            ui.step(f"{path} and {path.with_suffix('.json').name}")
-    ui.info(f"{len(names or known)} figures up to date in {figures_dir}")
+            files = registry.ensure_figure(name, figures_dir, force=name in stale and force)
+            ui.step(f"{name}: {', '.join(p.name for p in files.images.values())} and {files.sidecar.name}")
+    ui.info(f"{len(todo_names)} figures up to date in {figures_dir}" + (f" ({len(stale)} drawn)" if stale else ""))
 
 
 @main.command(short_help="Write an HTML preview of every card.")

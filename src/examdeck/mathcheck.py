@@ -62,9 +62,11 @@ EXAMDECK_PADDING_EM = 0.2  # notetypes.CSS at max-width 480px: .examdeck { paddi
 # The width of a line of text on the phone card: 360 - 2 * 20 - 2 * 0.2 * 17 = 313.2 px.
 PHONE_TEXT_WIDTH_PX = PHONE_VIEWPORT_PX - 2 * ANKI_BODY_MARGIN_PX - 2 * EXAMDECK_PADDING_EM * PHONE_FONT_PX
 # Fields whose text sits in a narrower box (em of the card's font, both sides added up):
-# the explanation panel (.explanation { padding: 0.6em 0.8em }) and the choices list
-# (.choices ol { padding-left: 1.8em } and .choices li { padding: 0.25em 0.5em }).
-FIELD_INSET_EM = {"explanation": 2 * 0.8, "choices": 1.8 + 2 * 0.5}
+# the explanation panel (.explanation { padding: 0.6em 0.8em }) and the tappable choices list
+# (.choices ol { padding-left: 1.8em } and .examdeck.js .choices li[role] { padding: 0.4em 0.6em;
+# border: 1px }).
+FIELD_INSET_EM = {"explanation": 2 * 0.8, "choices": 1.8 + 2 * 0.6}
+FIELD_INSET_PX = {"choices": 2 * 1}
 # MathJax's CHTML output scales math so that its x-height (0.442 em in the TeX fonts) matches
 # the text's: Roboto (Android) and SF Pro (iOS) have an x-height of about 0.53 em, so 1 em of
 # MathJax's measure is 0.53 / 0.442 = 1.2 em of the card's font.
@@ -77,7 +79,7 @@ def text_width_px(field: str) -> float:
     """The width in px of a line of text of `field` (``question``, ``explanation``,
     ``choices[2].text``, ...) on a phone card (``PHONE_TEXT_WIDTH_PX`` less the field's box)."""
     kind = field.split("[", 1)[0].split(".", 1)[0]
-    return PHONE_TEXT_WIDTH_PX - FIELD_INSET_EM.get(kind, 0.0) * PHONE_FONT_PX
+    return PHONE_TEXT_WIDTH_PX - FIELD_INSET_EM.get(kind, 0.0) * PHONE_FONT_PX - FIELD_INSET_PX.get(kind, 0)
 
 
 def width_px(width_em: float) -> float:

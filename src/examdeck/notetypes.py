@@ -367,7 +367,7 @@ SPECS: dict[str, NoteTypeSpec] = {
 CSS = """\
 .card {
   --fg: #1d1d1f; --muted: #5f6368; --bg: #ffffff; --panel: #f3f4f6;
-  --accent: #1f5fbf; --ok: #1a7f37; --ok-bg: #e6f4ea; --bad: #b42318;
+  --accent: #1f5fbf; --ok: #187533; --ok-bg: #e6f4ea; --bad: #b42318;
   font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   font-size: 19px; line-height: 1.5; color: var(--fg); background: var(--bg);
   text-align: left;
@@ -388,7 +388,20 @@ CSS = """\
 .examdeck .verdict-False { color: var(--bad); font-size: 1.3em; }
 .examdeck .explanation { margin-top: 0.8em; padding: 0.6em 0.8em; background: var(--panel); border-radius: 8px; }
 .examdeck .source { margin-top: 1em; color: var(--muted); font-size: 0.8em; }
-.examdeck img.figure { display: block; max-width: 100%; height: auto; margin: 0.6em auto; border-radius: 6px; }
+.examdeck .figure-set { display: block; margin: 0.6em 0; }
+.examdeck img.figure { display: block; max-width: 100%; height: auto; margin: 0 auto; border-radius: 6px; }
+.examdeck img.figure.fig-phone, .examdeck img.figure.fig-dark { display: none; }
+.nightMode .examdeck img.figure.fig-desktop.fig-light, .night_mode .examdeck img.figure.fig-desktop.fig-light { display: none; }
+.nightMode .examdeck img.figure.fig-desktop.fig-dark, .night_mode .examdeck img.figure.fig-desktop.fig-dark { display: block; }
+.examdeck .figure-set figcaption, .examdeck .figure-caption { display: block; margin-top: 0.3em; color: var(--muted);
+  font-size: 0.85em; text-align: center; }
+@media (max-width: 480px) {
+  .examdeck img.figure.fig-desktop { display: none; }
+  .nightMode .examdeck img.figure.fig-desktop.fig-dark, .night_mode .examdeck img.figure.fig-desktop.fig-dark { display: none; }
+  .examdeck img.figure.fig-phone.fig-light { display: block; }
+  .nightMode .examdeck img.figure.fig-phone.fig-light, .night_mode .examdeck img.figure.fig-phone.fig-light { display: none; }
+  .nightMode .examdeck img.figure.fig-phone.fig-dark, .night_mode .examdeck img.figure.fig-phone.fig-dark { display: block; }
+}
 .examdeck .math-display { overflow-x: auto; overflow-y: hidden; margin: 0.5em 0; }
 .examdeck mjx-container[display="true"] { overflow-x: auto; overflow-y: hidden; max-width: 100%; }
 .examdeck table { border-collapse: collapse; margin: 0.5em 0; }

@@ -191,10 +191,11 @@ def answer_markers(front_html: str) -> list[str]:
     """Where a front's HTML gives the answer away: each marker with some context, or [].
 
     Looks for a class, ``data-`` or ARIA attribute naming the correct answer, a tick mark,
-    and text hidden with ``hidden``, ``display: none`` or ``visibility: hidden``; ``<style>``
-    blocks (the note type's CSS) are left out.
+    and text hidden with ``hidden``, ``display: none`` or ``visibility: hidden``; ``<style>`` and
+    ``<script>`` blocks (the note type's CSS and code, the same on every card, holding no card's
+    data) are left out.
     """
-    without_style = re.sub(r"<style\b.*?</style>", "", front_html, flags=re.DOTALL | re.IGNORECASE)
+    without_style = re.sub(r"<(style|script)\b.*?</\1>", "", front_html, flags=re.DOTALL | re.IGNORECASE)
     found = []
     for match in _MARKER.finditer(without_style):
         start = max(0, match.start() - 30)

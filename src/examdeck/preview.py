@@ -17,7 +17,7 @@ Layout of ``out_dir``::
     phone.html                              every side at 360 px, light and night
     sides/<deck>/<card>-<front|back>.html   one side as a page of Anki's reviewer
     report.json                             with --report: what overflows (inspect_preview)
-    media/examdeck-<figure>-<hash>.png      the figures, named as in the .apkg
+    media/examdeck-<figure>-<variant>-<hash>.png  the figures (every variant), named as in the .apkg
     mathjax/tex-chtml-full.js               Anki's MathJax component
     mathjax/output/chtml/fonts/woff-v2/     the fonts it loads at runtime
 """
@@ -34,13 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import figures as figure_registry
-from .assemble import media_name
+from .assemble import link_figures, media_name
 from .errors import UsageError
 from .mathcheck import MATHJAX_VERSION, default_runner_dir
 from .model import Card, Deck
 from .notetypes import CSS, SPECS
 from .pipeline import CheckedDeck, Progress, check
-from .render import FIGURE_SCHEME
 
 __all__ = ["TemplateError", "inspect_preview", "render_template", "write_preview"]
 
@@ -178,14 +177,15 @@ def write_preview(
     _copy_mathjax(package, out_dir / "mathjax")
 
     decks: list[tuple[Deck, list[PreviewCard]]] = []
-    media: dict[str, str] = {}  # figure name -> path relative to out_dir
+    media: dict[tuple[str, str], str] = {}  # (figure, variant) -> path relative to out_dir
     for checked in report.decks:
         cards = [c for c in checked.deck.cards if include_all or c.status == "active"]
         for name in sorted({f for c in cards for f in checked.rendered[c.id].figures}):
-            if name not in media:
+            if (name, figure_registry.VARIANTS[0]) not in media:
                 if progress:
                     progress(f"figure {name}")
-                media[name] = _copy_figure(name, figure_registry.ensure_figure(name, Path(figures_dir)), out_dir)
+                for variant, png in figure_registry.ensure_figure(name, Path(figures_dir)).images.items():
+                    media[name, variant] = _copy_figure(f"{name}-{variant}", png, out_dir)
         decks.append((checked.deck, [_preview_card(checked, card, media) for card in cards]))
 
     index = out_dir / "index.html"
@@ -345,12 +345,9 @@ def _copy_figure(name: str, png: Path, out_dir: Path) -> str:
     return f"media/{target.name}"
 
 
-def _preview_card(checked: CheckedDeck, card: Card, media: Mapping[str, str]) -> PreviewCard:
+def _preview_card(checked: CheckedDeck, card: Card, media: Mapping[tuple[str, str], str]) -> PreviewCard:
     rendered = checked.rendered[card.id]
-    fields = dict(rendered.fields)
-    for figure in rendered.figures:
-        reference = f'src="{FIGURE_SCHEME}{html.escape(figure)}"'
-        fields = {k: v.replace(reference, f'src="{html.escape(media[figure])}"') for k, v in fields.items()}
+    fields = link_figures(rendered.fields, rendered.figures, media)
     spec = SPECS[card.type]
     fields = {name: fields.get(name, "") for name in spec.fields}
     front = render_template(spec.front, fields)

@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 # cache, or fit the fast path, never imports it.
 from .fastmd import escape_html as escapeHtml
 from .fastmd import render_simple
+from .figures import FIGURES
+from .figures import VARIANTS as FIGURE_VARIANTS
+from .figures import alt_text as figure_alt_text
+from .figures import caption as figure_caption
 from .model import Card, TextField
 
 if TYPE_CHECKING:
@@ -108,8 +112,45 @@ def _render_display_math_block(self, tokens: list[Token], idx: int, options, env
 def _render_image(self, tokens: list[Token], idx: int, options, env) -> str:
     token = tokens[idx]
     src = str(token.attrGet("src") or "")
-    alt = escapeHtml(self.renderInlineAsText(token.children or [], options, env))
-    return f'<img class="figure" src="{escapeHtml(src)}" alt="{alt}">'
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    if src.startswith(FIGURE_SCHEME) and src[len(FIGURE_SCHEME):]:
+        return figure_html(src[len(FIGURE_SCHEME):], alt, inline=True)
+    return f'<img class="figure" src="{escapeHtml(src)}" alt="{escapeHtml(alt)}">'
+
+
+def figure_src(name: str, variant: str) -> str:
+    """The placeholder `src` of one variant of figure `name` in rendered HTML, until assemble (or
+    preview) puts the media file's name there."""
+    return f"{FIGURE_SCHEME}{name}/{variant}"
+
+
+def figure_html(name: str, caption: str | None = None, *, inline: bool = False) -> str:
+    """The images of figure `name`: one ``<img class="figure fig-LAYOUT fig-THEME">`` per variant
+    (``figures.VARIANTS``), all referenced from the field so that Anki imports every one; the note
+    type's CSS shows the one for the screen width and night mode.
+
+    Alt text: `caption` (the author's, if any) or the registry's title, then its description. A
+    figure redrawn from an exam's figure gets a visible caption saying so. `inline`: inside a
+    paragraph (``span``), else a ``figure`` block. An unknown name (refused by the build) gets the
+    author's caption only.
+    """
+    known = name in FIGURES
+    if known:
+        spec = FIGURES[name]
+        alt = f"{caption.strip().rstrip('.')}. {spec.description}" if caption and caption.strip() else figure_alt_text(name)
+    else:
+        alt = caption or ""
+    images = "".join(
+        f'<img class="figure fig-{variant.split("-")[0]} fig-{variant.split("-")[1]}" '
+        f'src="{escapeHtml(figure_src(name, variant))}" alt="{escapeHtml(alt)}">'
+        for variant in FIGURE_VARIANTS
+    )
+    note = figure_caption(name) if known else None
+    if inline:
+        shown = f'<span class="figure-caption">{escapeHtml(note)}</span>' if note else ""
+        return f'<span class="figure-set">{images}{shown}</span>'
+    shown = f"<figcaption>{escapeHtml(note)}</figcaption>" if note else ""
+    return f'<figure class="figure-set">{images}{shown}</figure>'
 
 
 def _inspect_tokens(state: StateCore) -> None:
@@ -156,7 +197,7 @@ def _has_stray_dollar(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)  # slots: one per card, 10,000 in a large deck
 class RenderedCard:
-    """A card's Anki fields as HTML (figures still as `figure:NAME` references) and what was found."""
+    """A card's Anki fields as HTML (figures still as `figure:NAME/VARIANT` references) and what was found."""
 
     card_id: str
     fields: dict[str, str]
@@ -187,7 +228,7 @@ def render_card(card: Card, deck_source: str) -> RenderedCard:
     if explanation:
         parts.append(explanation)
     fields["Explanation"] = explanation.html if explanation else ""
-    fields["Figure"] = f'<img class="figure" src="{FIGURE_SCHEME}{escapeHtml(card.figure)}" alt="">' if card.figure else ""
+    fields["Figure"] = figure_html(card.figure) if card.figure else ""
     fields["Source"] = escapeHtml(source_line(card, deck_source))
     figures = ((card.figure,) if card.figure else ()) + tuple(f for p in parts for f in p.figures)
     return RenderedCard(

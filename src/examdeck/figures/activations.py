@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from examdeck.figures import style
+from examdeck.figures.style import Canvas
 
 # The exam's form of GeLU is z * sigmoid(C z), a close approximation of z * Phi(z).
 C = 1.702
@@ -26,7 +26,7 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def gelu_relu(*, z_max: float, step: float) -> tuple[Figure, dict[str, Any]]:
+def gelu_relu(*, z_max: float, step: float) -> dict[str, Any]:
     """GeLU(z) = z Phi(z) next to ReLU, and their derivatives."""
     count = round(2 * z_max / step) + 1
     z = [round(-z_max + i * step, 10) for i in range(count)]
@@ -45,31 +45,34 @@ def gelu_relu(*, z_max: float, step: float) -> tuple[Figure, dict[str, Any]]:
         ],
     }
 
-    fig = style.new_figure(12.0, 5.0)
-    left, right = fig.subplots(1, 2)
-    zs = np.array(z)
+    return curves
+
+
+def plot_gelu_relu(data: dict[str, Any], canvas: Canvas) -> Figure:
+    """Activations, then derivatives (side by side, or stacked on a phone)."""
+    c = canvas.colors
+    fig = canvas.figure(desktop_height=3.6, phone_height=6.4)
+    left, right = fig.subplots(2, 1, sharex=True) if canvas.phone else fig.subplots(1, 2)
+    zs = np.array(data["z"])
     negative, positive = zs < 0, zs > 0
-    left.plot(zs, curves["relu"], color=style.ORANGE, linewidth=4, label="ReLU")
-    left.plot(zs, curves["gelu"], color=style.BLUE, label=r"GeLU $z\,\Phi(z)$")
-    left.plot(zs, curves["gelu_sigmoid"], ":", color=style.INK, linewidth=2,
-              label=r"$z\,\sigma(1.702z)$")
+    left.plot(zs, data["relu"], color=c.orange, linewidth=4, label="ReLU")
+    left.plot(zs, data["gelu"], color=c.blue, label=r"GeLU $z\,\Phi(z)$")
+    left.plot(zs, data["gelu_sigmoid"], ":", color=c.ink, linewidth=2, label=r"$z\,\sigma(1.702z)$")
     left.set_title("Activation")
-    left.set_xlabel("z")
     left.legend(loc="upper left")
 
-    relu_prime = np.array(curves["relu_prime"])
-    right.plot(zs[negative], relu_prime[negative], color=style.ORANGE, linewidth=4, label="ReLU'")
-    right.plot(zs[positive], relu_prime[positive], color=style.ORANGE, linewidth=4)
-    right.plot(zs, curves["gelu_prime"], color=style.BLUE, label="GeLU'")
-    right.plot(zs, curves["gelu_sigmoid_prime"], ":", color=style.INK, linewidth=2,
-               label=r"$(z\,\sigma(1.702z))'$")
-    right.annotate(r"$\to 0$ as $z \to -\infty$", (-3.9, 0.0), xytext=(-3.9, 0.32), fontsize=13)
-    right.annotate(r"$\to 1$ as $z \to +\infty$", (3.9, 1.0), xytext=(3.9, 0.62),
-                   ha="right", fontsize=13)
-    right.annotate("differ near 0:\nGeLU' dips below 0\nand overshoots 1", (0.0, 0.5),
-                   xytext=(-3.9, 0.75), fontsize=12, color=style.BLUE)
-    right.set_title("Derivative")
-    right.set_xlabel("z")
+    relu_prime = np.array(data["relu_prime"])
+    right.plot(zs[negative], relu_prime[negative], color=c.orange, linewidth=4, label="ReLU'")
+    right.plot(zs[positive], relu_prime[positive], color=c.orange, linewidth=4)
+    right.plot(zs, data["gelu_prime"], color=c.blue, label="GeLU'")
+    right.plot(zs, data["gelu_sigmoid_prime"], ":", color=c.ink, linewidth=2, label=r"$(z\,\sigma(1.702z))'$")
+    note = "near 0, GeLU'\ndips below 0\nand overshoots 1"
+    if canvas.phone:
+        right.text(3.9, -0.2, "GeLU' < 0 and\n> 1 near 0", ha="right", va="bottom", color=c.blue)
+    else:
+        right.text(-3.9, 1.2, note, va="top", color=c.blue)
+    right.set_title("Derivative" if canvas.phone else "Derivative (same colours)")
     right.set_ylim(-0.25, 1.25)
-    right.legend(loc="lower right")
-    return fig, curves
+    for ax in (right,) if canvas.phone else (left, right):
+        ax.set_xlabel("z")
+    return fig

@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from examdeck.figures import style
+from examdeck.figures.style import Canvas
 
 # Per dataset, per cluster: (number of points, mean, (sd along, sd across), angle in degrees).
 Cluster = tuple[int, tuple[float, float], tuple[float, float], float]
@@ -53,18 +54,20 @@ CLIP = 2.3
 def _cluster(rng: np.random.Generator, cluster: Cluster) -> np.ndarray:
     n, mean, (along, across), angle = cluster
     standard = rng.standard_normal((4 * n, 2))
-    standard = standard[np.linalg.norm(standard, axis=1) <= CLIP][:n]
-    # Centred, so each cluster's mean is exactly its designed mean (up to rounding).
-    standard -= standard.mean(axis=0)
+    # Elementwise arithmetic only (no BLAS kernel): the same bits on every CPU.
+    radius2 = standard[:, 0] * standard[:, 0] + standard[:, 1] * standard[:, 1]
+    standard = standard[radius2 <= CLIP * CLIP][:n]
+    # Centred, so each cluster's mean is its designed mean (up to rounding).
+    standard = standard - np.array([math.fsum(standard[:, 0]), math.fsum(standard[:, 1])]) / n
     theta = math.radians(angle)
-    rotation = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
-    shape = rotation @ np.diag([along, across])
-    result: np.ndarray = np.asarray(mean) + standard @ shape.T
+    cos, sin = math.cos(theta), math.sin(theta)
+    a, b = standard[:, 0] * along, standard[:, 1] * across
+    result: np.ndarray = np.column_stack([mean[0] + (cos * a - sin * b), mean[1] + (sin * a + cos * b)])
     return result
 
 
-def gmm_datasets(*, seed: int) -> tuple[Figure, dict[str, Any]]:
-    """Figure 2 of the exam: datasets A-D, three clusters each, means marked with +."""
+def gmm_datasets(*, seed: int) -> dict[str, Any]:
+    """Figure 2 of the exam: datasets A-D, three clusters each, and each cluster's mean."""
     rng = np.random.default_rng(seed)
     datasets: dict[str, dict[str, Any]] = {}
     for key, clusters in DESIGN.items():
@@ -73,23 +76,33 @@ def gmm_datasets(*, seed: int) -> tuple[Figure, dict[str, Any]]:
         parts = [np.round(_cluster(rng, cluster), 3) for cluster in clusters]
         points = np.concatenate(parts)
         labels = np.concatenate([np.full(len(part), k) for k, part in enumerate(parts)])
-        centers = np.array([points[labels == k].mean(axis=0) for k in range(len(parts))])
+        # Correctly rounded means (math.fsum): the same on every machine.
+        centers = [[math.fsum(part[:, j]) / len(part) for j in range(2)] for part in parts]
         datasets[key] = {
             "points": points.tolist(),
             "labels": labels.tolist(),
-            "centers": centers.tolist(),
+            "centers": centers,
         }
+    return {"datasets": datasets}
 
-    fig = style.new_figure(9.0, 8.6)
-    axes = fig.subplots(2, 2)
-    for ax, (key, dataset) in zip(axes.flat, datasets.items()):
+
+def plot_gmm_datasets(data: dict[str, Any], canvas: Canvas) -> Figure:
+    """The four datasets, each cluster's mean marked with +."""
+    c = canvas.colors
+    # Four in a row on a desktop (the question side then fits a laptop screen), 2 x 2 on a phone.
+    fig = canvas.figure(desktop_height=2.3, phone_height=3.6)
+    axes = fig.subplots(2, 2) if canvas.phone else fig.subplots(1, 4)
+    for ax, (key, dataset) in zip(axes.flat, data["datasets"].items()):
         points = np.array(dataset["points"])
         labels = np.array(dataset["labels"])
         for k, center in enumerate(dataset["centers"]):
             member = points[labels == k]
-            ax.plot(member[:, 0], member[:, 1], style.MARKERS[k], color=style.CYCLE[k],
-                    markersize=6, alpha=0.85, markeredgewidth=0)
-            ax.plot(*center, "+", color=style.INK, markersize=22, markeredgewidth=3.5)
-        ax.set_title(f"Dataset {key}", fontsize=18, fontweight="bold")
+            ax.plot(member[:, 0], member[:, 1], style.MARKERS[k], color=c.cycle[k], markersize=3.5, alpha=0.9,
+                    markeredgewidth=0)
+            ax.plot(*center, "+", color=c.ink, markersize=14, markeredgewidth=2.5)
+        ax.set_title(key, fontsize=16, fontweight="bold")
         ax.set_aspect("equal", adjustable="datalim")
-    return fig, {"datasets": datasets}
+        # No tick labels: the clusters' shapes and positions are what matters, and fixed-aspect
+        # panels with labels at their edges do not lay out alike in every matplotlib.
+        ax.tick_params(labelbottom=False, labelleft=False, length=0)
+    return fig

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from examdeck.figures import style
+from examdeck.figures.style import Canvas
 
 
 @dataclass(frozen=True)
@@ -137,48 +137,59 @@ def _density(grid: np.ndarray, mixture: Mixture) -> np.ndarray:
     return result
 
 
-def em_local_optima(*, seed: int) -> tuple[Figure, dict[str, Any]]:
-    """EM on one dataset from two starts ends at two different log-likelihoods."""
+def em_local_optima(*, seed: int, iterations: int) -> dict[str, Any]:
+    """EM on one dataset from two starts, a fixed number of steps each, ends at two log-likelihoods.
+
+    A fixed number of steps, not a stopping rule: the traces have the same length on every machine
+    (their last digits vary with the CPU's BLAS kernel; the tests compare them with a tolerance).
+    """
     rng = np.random.default_rng(seed)
-    x = np.round(
-        np.concatenate([rng.normal(m, CLUSTER_SD, CLUSTER_SIZE) for m in CLUSTER_MEANS]), 4
-    )
+    x = np.round(np.concatenate([rng.normal(m, CLUSTER_SD, CLUSTER_SIZE) for m in CLUSTER_MEANS]), 4)
     points = x[:, None]
     runs: dict[str, dict[str, Any]] = {}
     for label, means in STARTS.items():
         start = _initial(means)
-        final, trace = fit_gmm(points, start)
+        final, trace = fit_gmm(points, start, max_iter=iterations, tol=-math.inf)
         runs[label] = {"start": start.to_json(), "final": final.to_json(), "log_likelihood": trace}
+    return {"x": x.tolist(), "runs": runs}
 
-    fig = style.new_figure(12.0, 4.9)
-    left, right = fig.subplots(1, 2, width_ratios=[1.0, 1.25])
-    colors = {"start 1": style.BLUE, "start 2": style.VERMILION}
+
+def plot_em_local_optima(data: dict[str, Any], canvas: Canvas) -> Figure:
+    """Log-likelihood traces, then the fitted densities over the data (side by side, or stacked)."""
+    c = canvas.colors
+    x = np.array(data["x"])
+    runs = data["runs"]
+    fig = canvas.figure(desktop_height=3.6, phone_height=7.0)
+    if canvas.phone:
+        left, right = fig.subplots(2, 1)
+    else:
+        left, right = fig.subplots(1, 2, width_ratios=[1.0, 1.25])
+    colors = {"start 1": c.blue, "start 2": c.vermilion}
     for label, run in runs.items():
         per_point = np.array(run["log_likelihood"]) / len(x)
-        left.plot(np.arange(len(per_point)), per_point, color=colors[label], label=label)
-        left.annotate(f"{per_point[-1]:.3f}", (len(per_point) - 1, per_point[-1]),
-                      xytext=(-4, 8), textcoords="offset points", ha="right",
-                      color=colors[label], fontsize=13, fontweight="bold")
+        left.plot(np.arange(len(per_point)), per_point, color=colors[label], label=f"{label}: {per_point[-1]:.3f}")
     left.set_xlabel("EM iteration")
-    left.set_ylabel("log-likelihood per point")
-    left.set_title("EM never decreases the likelihood...")
-    left.legend(loc="lower right")
+    left.set_ylabel("log-lik. per point" if canvas.phone else "log-likelihood per point")
+    left.set_title("EM never decreases\nthe likelihood...")
+    left.legend(loc="center right" if canvas.phone else "lower right")
 
     grid = np.linspace(-11.0, 7.0, 721)
-    right.hist(x, bins=np.arange(-11.0, 7.01, 0.4), density=True, color=style.LIGHT,
-               edgecolor="white", label="data")
+    right.hist(x, bins=np.arange(-11.0, 7.01, 0.4), density=True, color=c.fill, edgecolor=c.background, linewidth=0.5,
+               label="data")
     for label, run in runs.items():
         final = run["final"]
-        mixture = Mixture(np.array(final["weights"]), np.array(final["means"]),
-                          np.array(final["covariances"]))
-        right.plot(grid, _density(grid, mixture), color=colors[label], label=f"fit from {label}")
-        right.plot(mixture.means[:, 0], np.zeros(len(mixture.means)), "^",
-                   color=colors[label], markersize=11, clip_on=False)
-    right.plot([], [], "^", color=style.GREY, markersize=11, label="fitted means")
+        mixture = Mixture(np.array(final["weights"]), np.array(final["means"]), np.array(final["covariances"]))
+        right.plot(grid, _density(grid, mixture), color=colors[label], label=f"fit, {label}" if canvas.phone else f"fit from {label}")
+        right.plot(mixture.means[:, 0], np.zeros(len(mixture.means)), "^", color=colors[label], markersize=11,
+                   clip_on=False)
+    right.plot([], [], "^", color=c.grey, markersize=11, label="means" if canvas.phone else "fitted means")
     right.set_xlabel("x")
     right.set_ylabel("density")
-    right.set_title("...but may stop at a local maximum")
-    right.legend(loc="upper right", fontsize=12)
+    right.set_title("...but may stop at a\nlocal maximum")
     right.set_ylim(0, None)
-    data = {"x": x.tolist(), "runs": runs}
-    return fig, data
+    if canvas.phone:
+        fig.legend(*right.get_legend_handles_labels(), loc="outside lower center", ncol=2, handlelength=1.0,
+                   handletextpad=0.3, columnspacing=0.6)
+    else:
+        right.legend(loc="upper left")
+    return fig

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
-import numpy as np
 from matplotlib.figure import Figure
 
-from examdeck.figures import style
+from examdeck.figures.style import Canvas
 
 X_VALUES = [1, 2, 3, 4, 5, 6, 7, 8]
 
@@ -23,8 +23,8 @@ RESIDUALS = {
 }
 
 
-def loss_datasets(*, slope: float, intercept: float) -> tuple[Figure, dict[str, Any]]:
-    """Figure 1 of the exam: datasets A, B, C and the same dashed linear model."""
+def loss_datasets(*, slope: float, intercept: float) -> dict[str, Any]:
+    """Figure 1 of the exam: datasets A, B, C and the same linear model."""
     # Residuals are integers and slope/intercept multiples of 1/2, so every y is exact in
     # binary floating point and the losses are exact fractions.
     datasets = {
@@ -34,90 +34,120 @@ def loss_datasets(*, slope: float, intercept: float) -> tuple[Figure, dict[str, 
         }
         for key, residuals in RESIDUALS.items()
     }
-    fig = style.new_figure(11.0, 4.2)
-    axes = fig.subplots(1, 3, sharex=True, sharey=True)
-    line_x = np.array([0.0, 9.0])
-    for ax, (key, points) in zip(axes, datasets.items()):
+    return {"model": {"slope": slope, "intercept": intercept}, "datasets": datasets}
+
+
+def plot_loss_datasets(data: dict[str, Any], canvas: Canvas) -> Figure:
+    """Three panels side by side (stacked on a phone), the model dashed."""
+    c = canvas.colors
+    slope, intercept = data["model"]["slope"], data["model"]["intercept"]
+    fig = canvas.figure(desktop_height=3.1, phone_height=5.6)
+    axes = fig.subplots(3, 1, sharex=True, sharey=True) if canvas.phone else fig.subplots(1, 3, sharex=True, sharey=True)
+    line_x = [0.0, 9.0]
+    for ax, (key, points) in zip(axes, data["datasets"].items()):
         xs, ys = points["x"], points["y"]
-        ax.vlines(xs, [slope * x + intercept for x in xs], ys, color=style.GREY, linewidth=1.2)
-        ax.plot(line_x, slope * line_x + intercept, "--", color=style.INK, linewidth=2.2)
-        ax.plot(xs, ys, "o", color=style.BLUE, markersize=10, markeredgecolor="white")
-        ax.set_title(key, fontsize=20, fontweight="bold")
+        ax.vlines(xs, [slope * x + intercept for x in xs], ys, color=c.grey, linewidth=1.4)
+        ax.plot(line_x, [slope * x + intercept for x in line_x], "--", color=c.ink, linewidth=2.2)
+        ax.plot(xs, ys, "o", color=c.blue, markersize=9 if canvas.phone else 10, markeredgecolor=c.background)
         ax.set_xlim(0, 9)
-        ax.set_xticks(range(10))
-        ax.set_yticks(range(10))
-        ax.set_xlabel("x")
-        ax.set_aspect("equal")
-    axes[0].set_ylabel("y")
-    data = {
-        "model": {"slope": slope, "intercept": intercept},
-        "datasets": datasets,
-    }
-    return fig, data
+        if canvas.phone:
+            ax.set_ylim(0, 7.5)
+            ax.set_xticks(range(0, 10, 2))
+            ax.set_yticks(range(0, 8, 2))
+        else:
+            ax.set_ylim(0, 9)
+            ax.set_xticks(range(10))
+            ax.set_yticks(range(10))
+        if canvas.phone:
+            ax.text(0.03, 0.95, key, transform=ax.transAxes, fontsize=18, fontweight="bold", va="top")
+            ax.set_ylabel("y")
+        else:
+            ax.set_title(key, fontsize=18, fontweight="bold")
+            ax.set_xlabel("x")
+            ax.set_aspect("equal")
+    if canvas.phone:
+        axes[-1].set_xlabel("x")
+    else:
+        axes[0].set_ylabel("y")
+    return fig
 
 
-def _least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    design = np.column_stack([x, np.ones_like(x)])
-    (slope, intercept), *_ = np.linalg.lstsq(design, y, rcond=None)
-    return float(slope), float(intercept)
+def _least_squares(x: list[Fraction], y: list[Fraction]) -> tuple[float, float]:
+    """The MSE line, exactly (normal equations in fractions), then correctly rounded."""
+    n = len(x)
+    mean_x, mean_y = sum(x) / n, sum(y) / n
+    slope = sum((a - mean_x) * (b - mean_y) for a, b in zip(x, y)) / sum((a - mean_x) ** 2 for a in x)
+    return float(slope), float(mean_y - slope * mean_x)
 
 
-def _least_absolute(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    # An L1 line fit is a linear program; one optimum passes through two data points,
-    # so trying every such line is exact (and cheap for a dozen points).
-    best: tuple[float, float, float] | None = None
+def _least_absolute(x: list[Fraction], y: list[Fraction]) -> tuple[float, float]:
+    """An MAE line, exactly: an L1 line fit is a linear program, and one optimum passes through
+    two data points, so trying every such line (in fractions) finds it; the first best pair wins."""
+    best: tuple[Fraction, Fraction, Fraction] | None = None
     for i in range(len(x)):
         for j in range(i + 1, len(x)):
             if x[i] == x[j]:
                 continue
             slope = (y[j] - y[i]) / (x[j] - x[i])
             intercept = y[i] - slope * x[i]
-            loss = float(np.abs(y - slope * x - intercept).sum())
+            loss = sum(abs(b - slope * a - intercept) for a, b in zip(x, y))
             if best is None or loss < best[0]:
-                best = (loss, float(slope), float(intercept))
+                best = (loss, slope, intercept)
     assert best is not None
-    return best[1], best[2]
+    return float(best[1]), float(best[2])
 
 
-def mse_mae_outlier(*, seed: int) -> tuple[Figure, dict[str, Any]]:
+# Twelve points near y = 1 + x/2 (drawn once from N(0, 0.3^2) noise and rounded to hundredths:
+# designed data, written out so that no random stream or library version can change them), and
+# one outlier far above the line.
+MSE_MAE_X = list(range(12))
+MSE_MAE_Y = ["1.61", "0.73", "2.13", "2.33", "2.86", "3.44", "3.39", "4.43", "4.74", "17", "6.07", "6.39"]
+OUTLIER = 9
+
+
+def mse_mae_outlier() -> dict[str, Any]:
     """Line fits by MSE and by MAE on data with one outlier: the MAE fit barely moves."""
-    rng = np.random.default_rng(seed)
-    x = np.arange(12, dtype=float)
-    y = np.round(1.0 + 0.5 * x + rng.normal(0.0, 0.3, size=x.size), 2)
-    outlier = 9
-    y[outlier] = 17.0
-    clean = np.arange(x.size) != outlier
+    x = [Fraction(v) for v in MSE_MAE_X]
+    y = [Fraction(v) for v in MSE_MAE_Y]
+    clean = [i for i in range(len(x)) if i != OUTLIER]
     fits = {
         "mse": _least_squares(x, y),
         "mae": _least_absolute(x, y),
-        "mse_without_outlier": _least_squares(x[clean], y[clean]),
-        "mae_without_outlier": _least_absolute(x[clean], y[clean]),
+        "mse_without_outlier": _least_squares([x[i] for i in clean], [y[i] for i in clean]),
+        "mae_without_outlier": _least_absolute([x[i] for i in clean], [y[i] for i in clean]),
+    }
+    return {
+        "x": [float(v) for v in x],
+        "y": [float(v) for v in y],
+        "outlier_index": OUTLIER,
+        "fits": {key: {"slope": slope, "intercept": intercept} for key, (slope, intercept) in fits.items()},
     }
 
-    fig = style.new_figure(7.5, 5.6)
+
+def plot_mse_mae_outlier(data: dict[str, Any], canvas: Canvas) -> Figure:
+    c = canvas.colors
+    x, y, outlier = data["x"], data["y"], data["outlier_index"]
+    clean = [i for i in range(len(x)) if i != outlier]
+    fig = canvas.figure(desktop_height=4.2, phone_height=5.4)
     ax = fig.subplots()
-    line_x = np.array([-0.5, 11.5])
-    slope, intercept = fits["mse_without_outlier"]
-    ax.plot(line_x, slope * line_x + intercept, ":", color=style.GREY, linewidth=3,
-            label="either fit without the outlier")
-    slope, intercept = fits["mse"]
-    ax.plot(line_x, slope * line_x + intercept, color=style.VERMILION, label="MSE fit")
-    slope, intercept = fits["mae"]
-    ax.plot(line_x, slope * line_x + intercept, color=style.GREEN, label="MAE fit")
-    ax.plot(x[clean], y[clean], "o", color=style.BLUE, markersize=9, label="data")
-    ax.plot(x[outlier], y[outlier], "X", color=style.VERMILION, markersize=14,
-            markeredgecolor=style.INK, label="outlier")
+    line_x = [-0.5, 11.5]
+
+    def line(key: str, *args: Any, **kwargs: Any) -> None:
+        fit = data["fits"][key]
+        ax.plot(line_x, [fit["slope"] * v + fit["intercept"] for v in line_x], *args, **kwargs)
+
+    line("mse_without_outlier", ":", color=c.grey, linewidth=3, label="either fit,\nno outlier" if canvas.phone
+         else "either fit without the outlier")
+    line("mse", color=c.vermilion, label="MSE fit")
+    line("mae", color=c.green, label="MAE fit")
+    ax.plot([x[i] for i in clean], [y[i] for i in clean], "o", color=c.blue, markersize=8, label="data")
+    ax.plot(x[outlier], y[outlier], "X", color=c.vermilion, markersize=14, markeredgecolor=c.ink, label="outlier")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    ax.set_title("One outlier pulls the MSE fit;\nthe MAE fit barely moves")
-    ax.legend(loc="upper left")
-    data = {
-        "x": x.tolist(),
-        "y": y.tolist(),
-        "outlier_index": outlier,
-        "fits": {
-            key: {"slope": slope, "intercept": intercept}
-            for key, (slope, intercept) in fits.items()
-        },
-    }
-    return fig, data
+    if canvas.phone:
+        ax.set_title("An outlier pulls MSE;\nMAE barely moves")
+        fig.legend(loc="outside lower center", ncol=2, handlelength=1.6, columnspacing=0.8)
+    else:
+        ax.set_title("One outlier pulls the MSE fit;\nthe MAE fit barely moves")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return fig
