@@ -13,7 +13,7 @@ from examdeck.cli import Ui
 from examdeck.errors import InvalidSources
 from examdeck.importers import DeckMeta, import_text, parse_exam_text, write_deck
 from examdeck.importers.cli import import_group
-from examdeck.importers.text import MCQ_PLACEHOLDER
+from examdeck.importers.text import MCQ_PLACEHOLDER, TRUEFALSE_PLACEHOLDER
 from examdeck.pipeline import BuildOptions, build, check, load_decks
 
 EXAM = Path(__file__).resolve().parent / "fixtures" / "text" / "cs433-2024-exam.txt"
@@ -108,9 +108,9 @@ def test_multiple_choice_choices_and_placeholder_answers(exam) -> None:
     assert cards[10].choices[5].text == "det(A) = −96"
     for number in range(1, 13):
         card = cards[number]
-        # Convention: the ticked box is lost, so every choice is marked correct with multiple: true
-        # (valid, and plainly unfinished); the notes say how to fix it.
-        assert card.multiple and all(c.correct for c in card.choices)
+        # The ticked box is lost: no choice is marked correct, so the draft never looks answered
+        # (and is never built); the notes say how to finish it.
+        assert card.status == "draft" and not card.multiple and not any(c.correct for c in card.choices)
         assert MCQ_PLACEHOLDER in card.notes
     assert cards[1].question.startswith("Figure 1 below shows the three different datasets")
     assert cards[1].question.endswith("Choose the correct ordering with respect to MSE (Mean Squared Error) loss")
@@ -127,9 +127,9 @@ def test_true_false_statements_and_answers(exam) -> None:
     taken = {n: cards[n].answer for n in range(13, 33) if "first word" in cards[n].notes}
     assert taken == {13: True, 14: True, 15: False, 16: True, 17: False, 18: True, 19: False, 21: True, 22: False,
                      23: True, 24: False, 25: False, 27: False, 28: True, 29: False}
-    placeholders = [n for n in range(13, 33) if "PLACEHOLDER ANSWER: `answer: false`" in cards[n].notes]
-    assert placeholders == [20, 26, 30, 31, 32]
-    assert all(cards[n].answer is False for n in placeholders)
+    unknown = [n for n in range(13, 33) if TRUEFALSE_PLACEHOLDER in cards[n].notes]
+    assert unknown == [20, 26, 30, 31, 32]
+    assert all(cards[n].answer is None and "answer" not in cards[n].to_data() for n in unknown)
     nullified = [n for n in range(1, 43) if "consider `status: nullified`" in cards[n].notes]
     assert nullified == [20, 26]
     assert cards[32].question.startswith("When GPT models are trained on next token prediction")
@@ -161,10 +161,20 @@ def test_written_deck_validates_and_builds_with_drafts(tmp_path: Path, figures_d
     assert len(deck.cards) == 42
     assert check(tmp_path / "cards").decks[0].deck.key == "cs433-text"  # every text renders, no stray $
     options = BuildOptions(out_dir=tmp_path / "build", figures_dir=figures_dir)
-    assert build(tmp_path / "cards", options)[0] == []  # drafts are not shipped by default...
-    built, _ = build(tmp_path / "cards", BuildOptions(out_dir=tmp_path / "build", figures_dir=figures_dir,
-                                                     include_drafts=True))
-    assert [(p.deck_key, p.note_count) for p in built] == [("cs433-text", 42)]  # ...but build when asked
+    with pytest.raises(InvalidSources) as refused:  # drafts are not shipped by default: nothing is, and it says why
+        build(tmp_path / "cards", options)
+    messages = [str(p) for p in refused.value.problems]
+    assert messages[0].endswith("nothing shippable: every card was left out, as listed below; no package was written")
+    assert len(messages) == 43 and all("left out" in m for m in messages)
+    assert any(m.endswith("card 'q20' left out: a draft whose answer is unknown (mark the answer, then remove status: draft)")
+               for m in messages)
+    built, warnings = build(tmp_path / "cards", BuildOptions(out_dir=tmp_path / "build", figures_dir=figures_dir,
+                                                             include_drafts=True))
+    # ...but are built when asked, except those whose answer is unknown: they would look answered.
+    unknown = [c.id for c in deck.cards if c.type == "mcq" or (c.type == "truefalse" and c.answer is None)]
+    assert len(unknown) == 17
+    assert [(p.deck_key, p.note_count) for p in built] == [("cs433-text", 42 - 17)]
+    assert any(f"left out 17 draft(s) whose answer is unknown ({', '.join(unknown)})" in w for w in warnings)
 
 
 def test_cli_imports_the_exam(tmp_path: Path) -> None:

@@ -196,9 +196,19 @@ def _build(
     report = check(cards_dir, math_check=options.math_check, progress=progress, cache=cache, strict=options.strict)
     timestamp = build_timestamp()
     built = []
+    left_out: list[Problem] = []  # decks with nothing to ship: each card and why it was left out
     for checked in report.decks:
         deck = checked.deck
         cards = select_cards(deck, options)
+        unknown = [c for c in cards if answer_unknown(c)]
+        if unknown:
+            cards = [c for c in cards if not answer_unknown(c)]
+            log.warnings.append(f"deck {deck.key}: left out {len(unknown)} draft(s) whose answer is unknown "
+                                f"({', '.join(c.id for c in unknown)}): mark the answer, then remove status: draft")
+        if not cards and deck.cards and (choose is None or choose(deck, list(deck.cards))):
+            left_out += [Problem(c.path, c.line, "status", _left_out_reason(c, options)) for c in deck.cards]
+            log.warnings.append(f"deck {deck.key}: nothing to ship, all its {len(deck.cards)} cards were left out "
+                                "(drafts, nullified or retired): no package written")
         if choose is not None:
             cards = choose(deck, cards)
         if not cards:
@@ -206,9 +216,31 @@ def _build(
         path = out_path or options.out_dir / f"{deck.key}.apkg"
         built.append(package_deck(checked, cards, options.figures_dir, path, timestamp, deck_title=deck_title, log=log,
                                   cache=cache))
+    if not built and left_out:
+        raise InvalidSources([*left_out, Problem(str(cards_dir), 0, "", "nothing shippable: every card was left out, "
+                                                 "as listed below; no package was written")])
     too_wide = (f"{len(report.notices)} formula{'s are' if len(report.notices) != 1 else ' is'} too wide for a phone "
                 "card (run `examdeck check` to see where; --strict makes it an error)",) if report.notices else ()
     return built, report.warnings + tuple(log.warnings) + too_wide
+
+
+def answer_unknown(card: Card) -> bool:
+    """A draft whose answer is not known yet (no choice marked correct, no true/false answer, e.g.
+    from `import text`): never shipped, so that no card looks answered when it is not."""
+    return card.status == "draft" and (
+        (card.type == "mcq" and not any(c.correct for c in card.choices)) or (card.type == "truefalse" and card.answer is None)
+    )
+
+
+def _left_out_reason(card: Card, options: BuildOptions) -> str:
+    if answer_unknown(card):
+        return f"card {card.id!r} left out: a draft whose answer is unknown (mark the answer, then remove status: draft)"
+    if card.status == "draft":
+        return (f"card {card.id!r} left out: a draft (review it and remove status: draft, "
+                "or build with --include-drafts to ship it tagged status::draft)")
+    if card.status == "nullified":
+        return f"card {card.id!r} left out: nullified in the exam (build with --include-nullified to ship it)"
+    return f"card {card.id!r} left out: {card.status}"
 
 
 def package_deck(

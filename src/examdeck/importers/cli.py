@@ -77,9 +77,13 @@ def import_group() -> None:
 def amc_command(ui: Ui, exam: Path, deck_key: str, out_dir: Path | None, title: str | None) -> None:
     """Import an auto-multiple-choice (AMC) LaTeX exam.
 
-    question -> mcq, questionmult -> mcq with several answers, TRUE/FALSE choices ->
-    true/false, \\AMCOpen -> open (its \\explain is the answer); \\element groups
-    become topics and each question's AMC id its card id. Formulas stay LaTeX.
+    question -> mcq, questionmult -> mcq with several answers, true/false choices
+    (TRUE/FALSE, Vrai/Faux, Wahr/Falsch...) -> true/false, \\AMCOpen -> open (its
+    \\explain is the answer); \\element groups become topics and each question's AMC
+    id its card id. Formulas stay LaTeX, with the exam's macros expanded. EXAM is the
+    main file: \\input and \\include are followed inside its folder; images are
+    copied to the deck's images/. Questions whose values LaTeX computes (fp,
+    pgfmath...) or whose images are missing are imported as drafts saying why.
 
     \b
     Example:
@@ -125,7 +129,7 @@ def _run(ui: Ui | None, result: ImportResult, deck_key: str, out_dir: Path | Non
     for warning in result.warnings:
         _warn(ui, str(warning))
     meta = DeckMeta(deck_key, title or deck_key, tuple(Topic(t.slug, t.title) for t in result.topics), description)
-    report = write_deck(result.cards, meta, out_dir)
+    report = write_deck(result.cards, meta, out_dir, result.images)
     _report(ui, report)
 
 
@@ -152,4 +156,6 @@ def _report(ui: Ui, report: MergeReport) -> None:
                 f"{', '.join(report.untracked)}")
     if report.removed_upstream:
         ui.info(f"  no longer in the exam: {', '.join(report.removed_upstream)} (kept; consider status: nullified)")
+    for image in report.images_kept:
+        ui.info(f"  {image}: the folder's file differs from the exam's image and was kept (delete it to take the exam's)")
     ui.info(f"  wrote: {', '.join(report.files_written) or 'nothing (the folder already had every card)'}")

@@ -128,6 +128,7 @@ class ImportResult:
     cards: tuple[ImportedCard, ...]
     topics: tuple[Topic, ...]
     warnings: tuple[ImportWarning, ...] = field(default=())
+    images: tuple[tuple[str, bytes], ...] = field(default=())  # (file name in the deck's images/, content)
 
 
 def clean_text(text: str) -> str:
@@ -162,12 +163,31 @@ def ascii_fold(text: str) -> str:
 
 
 def slugify(name: str, *, keep_underscore: bool = False) -> str:
-    """`Linear regression / Loss` -> `linear-regression-loss`; empty when nothing is left."""
+    """`Linear regression / Loss` -> `linear-regression-loss`; empty when nothing is left.
+
+    Latin letters lose their accents (`Édit` -> `edit`, as before 0.2, so ids stay stable); a name
+    with letters of another script is transliterated by python-slugify (`Άλγεβρα` -> `algebra`,
+    `Физика` -> `fizika`, Thai and CJK too) instead of losing them.
+    """
     allowed = "a-z0-9_" if keep_underscore else "a-z0-9"
-    slug = re.sub(f"[^{allowed}]+", "-", ascii_fold(name).lower())
+    folded = ascii_fold(name)
+    if sum(c.isalnum() for c in folded) < sum(c.isalnum() for c in unicodedata.normalize("NFKD", name) if c.isascii() or
+                                              unicodedata.category(c)[0] in "LN"):
+        from slugify import slugify as transliterate
+
+        folded = transliterate(name, regex_pattern=f"[^-{allowed}]+", lowercase=True)
+    slug = re.sub(f"[^{allowed}]+", "-", folded.lower())
     return re.sub(r"-{2,}", "-", slug).strip("-_")
 
 
+def unique_slug(slug: str, used: set[str], fallback: str) -> str:
+    """`slug`, or `slug-2`, `slug-3`... when taken (`fallback` when empty); the result is added to `used`."""
+    base = slug or fallback
+    candidate, n = base, 2
+    while candidate in used:
+        candidate, n = f"{base}-{n}", n + 1
+    used.add(candidate)
+    return candidate
 def topic_title(name: str) -> str:
     """A readable title from a group name: `linear_regression` -> `Linear regression`."""
     words = re.sub(r"[_\s]+", " ", name).strip()

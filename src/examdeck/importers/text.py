@@ -4,7 +4,8 @@ The layout is read from the text's landmarks: `First part: multiple choice quest
 type, `Question N` starts a question, `Solution:` its solution, a short title line between
 questions is a section heading (the topic), `TRUE FALSE` ends a true/false statement. The PDF's
 ticked boxes and its formulas do not survive extraction, so every card is a `draft` whose notes
-say what to review; placeholders keep each draft valid (see `MCQ_PLACEHOLDER`).
+say what to review. An answer the text does not give is left unknown (no choice marked correct, no
+true/false answer: see `MCQ_PLACEHOLDER`); such drafts are never built.
 """
 
 from __future__ import annotations
@@ -34,9 +35,14 @@ NOISE = (
     re.compile(r"^y \+\d+/\d+/\d+\+ y$"),
 )
 MCQ_PLACEHOLDER = (
-    "PLACEHOLDER ANSWER: every choice is marked correct (with `multiple: true`) only so that this draft "
-    "validates; the ticked box is not in the extracted text. Mark the right choice from the solution, "
-    "set the others to `correct: false` and remove `multiple: true`."
+    "ANSWER UNKNOWN: no choice is marked correct, because the ticked box is not in the extracted text. "
+    "Mark the right choice from the solution (`multiple: true` when several are right), then remove "
+    "`status: draft`; until then the card is never built, even with --include-drafts."
+)
+TRUEFALSE_PLACEHOLDER = (
+    "ANSWER UNKNOWN: the ticked box is not in the extracted text and the solution does not start with "
+    "True/False. Add `answer: true` or `answer: false` from the solution, then remove `status: draft`; "
+    "until then the card is never built, even with --include-drafts."
 )
 
 
@@ -273,10 +279,8 @@ def _truefalse(base: ImportedCard, statement: list[Line], solution: str, notes: 
         answer = verdict.group(1) == "True"
         notes.append(f"Answer taken from the solution's first word ({verdict.group(1)}): check it.")
     else:
-        answer = False
-        notes.append("PLACEHOLDER ANSWER: `answer: false` was set only so that this draft validates; the ticked "
-                     "box is not in the extracted text and the solution does not start with True/False. "
-                     "Derive the answer from the solution.")
+        answer = None
+        notes.append(TRUEFALSE_PLACEHOLDER)
     return replace(base, question=lines_to_markdown(lines) or "(no text)", answer=answer, explanation=solution,
                    notes=_bullets(notes))
 
@@ -300,8 +304,8 @@ def _mcq(base: ImportedCard, statement: list[Line], solution: str, notes: list[s
         return _open(replace(base, type="open"), statement, solution, notes)
     notes.append(MCQ_PLACEHOLDER)
     return replace(
-        base, question=lines_to_markdown(stem) or "(no text)", multiple=True,
-        choices=tuple(ImportedChoice(lines_to_markdown(c, separator="\n"), True) for c in choices),
+        base, question=lines_to_markdown(stem) or "(no text)",
+        choices=tuple(ImportedChoice(lines_to_markdown(c, separator="\n"), False) for c in choices),
         explanation=solution, notes=_bullets(notes),
     )
 

@@ -45,6 +45,8 @@ class MergeReport:
     untracked: tuple[str, ...]
     topics_added: tuple[str, ...]
     files_written: tuple[str, ...]
+    # Images of the exam already in images/ with other content: the folder's file was kept.
+    images_kept: tuple[str, ...] = ()
 
 
 # --- YAML text ---------------------------------------------------------------------------
@@ -150,8 +152,11 @@ def _checked(text: str, data: Any) -> str:
 # --- writing and merging -----------------------------------------------------------------
 
 
-def write_deck(cards: Iterable[ImportedCard], deck_meta: DeckMeta, out_dir: Path) -> MergeReport:
-    """Write (or merge into) the deck folder `out_dir`; validate the result before anything is written.
+def write_deck(cards: Iterable[ImportedCard], deck_meta: DeckMeta, out_dir: Path,
+               images: Iterable[tuple[str, bytes]] = ()) -> MergeReport:
+    """Write (or merge into) the deck folder `out_dir`; check the result (as `examdeck check` does,
+    formulas included) before anything is written. `images` are (name, content) pairs written to
+    `out_dir/images/<name>`; an image already there is never overwritten.
 
     :raises InvalidSources: the merged deck would not validate (nothing is written), or an
         existing file cannot be read.
@@ -181,8 +186,16 @@ def write_deck(cards: Iterable[ImportedCard], deck_meta: DeckMeta, out_dir: Path
     baseline.update(imported)
     files[BASELINE_FILE] = json.dumps({"version": 1, "cards": baseline}, indent=2, sort_keys=True,
                                       ensure_ascii=False) + "\n"
-    _validate(out_dir, files)
-    _write_files(out_dir, files)
+    binary: dict[str, bytes] = {}
+    images_kept = []
+    for name, data in images:
+        existing_image = out_dir / "images" / name
+        if not existing_image.is_file():
+            binary[f"images/{name}"] = data
+        elif existing_image.read_bytes() != data:
+            images_kept.append(f"images/{name}")
+    _validate(out_dir, files, binary)
+    _write_files(out_dir, files, binary)
     return MergeReport(
         out_dir=out_dir,
         added=tuple(c.id for c in added),
@@ -191,7 +204,8 @@ def write_deck(cards: Iterable[ImportedCard], deck_meta: DeckMeta, out_dir: Path
         removed_upstream=tuple(removed),
         untracked=tuple(untracked),
         topics_added=tuple(topics_added),
-        files_written=tuple(sorted(f for f in files if f != BASELINE_FILE)),
+        files_written=tuple(sorted([*(f for f in files if f != BASELINE_FILE), *binary])),
+        images_kept=tuple(images_kept),
     )
 
 
@@ -362,9 +376,9 @@ def _free_name(name: str, existing: ExistingDeck, files: dict[str, str]) -> str:
         n += 1
 
 
-def _validate(out_dir: Path, files: dict[str, str]) -> None:
-    """Load the deck as it will be, in a scratch copy, with the same checks as `examdeck build`."""
-    from ..pipeline import load_decks
+def _validate(out_dir: Path, files: dict[str, str], binary: dict[str, bytes] | None = None) -> None:
+    """Check the deck as it will be, in a scratch copy, as `examdeck check` does (formulas included)."""
+    from ..pipeline import check
 
     with tempfile.TemporaryDirectory(prefix="examdeck-import-") as scratch:
         deck_dir = Path(scratch) / "deck"
@@ -375,8 +389,11 @@ def _validate(out_dir: Path, files: dict[str, str]) -> None:
         for name, text in files.items():
             (deck_dir / name).parent.mkdir(parents=True, exist_ok=True)
             (deck_dir / name).write_text(text, encoding="utf-8")
+        for name, data in (binary or {}).items():
+            (deck_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (deck_dir / name).write_bytes(data)
         try:
-            load_decks(deck_dir)
+            check(deck_dir)
         except InvalidSources as exc:
             raise InvalidSources([_relocate(p, deck_dir, out_dir) for p in exc.problems]) from None
 
@@ -391,11 +408,15 @@ def _relocate(problem: Problem, scratch: Path, out_dir: Path) -> Problem:
     return Problem(path, problem.line, problem.field, problem.message)
 
 
-def _write_files(out_dir: Path, files: dict[str, str]) -> None:
+def _write_files(out_dir: Path, files: dict[str, str], binary: dict[str, bytes] | None = None) -> None:
     """Each file replaced atomically: an interrupted import never leaves half a file."""
-    for name, text in sorted(files.items()):
+    contents: dict[str, str | bytes] = {**files, **(binary or {})}
+    for name, content in sorted(contents.items()):
         path = out_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(text, encoding="utf-8")
+        if isinstance(content, bytes):
+            temporary.write_bytes(content)
+        else:
+            temporary.write_text(content, encoding="utf-8")
         os.replace(temporary, path)
