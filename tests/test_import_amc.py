@@ -520,27 +520,6 @@ def by_id(result) -> dict:
     return {c.id: c for c in result.cards}
 
 
-def images_supported() -> bool:
-    """Whether `check` accepts the deck's own images (`![alt](images/x.png)`, issue 14)."""
-    import tempfile
-
-    from examdeck.pipeline import check
-
-    with tempfile.TemporaryDirectory() as scratch:
-        deck = Path(scratch) / "d"
-        (deck / "images").mkdir(parents=True)
-        (deck / "images" / "x.png").write_bytes((KINDS.parent / "realistic" / "figures" / "courbe.png").read_bytes())
-        (deck / "deck.yaml").write_text("key: d\ntitle: D\ntopics:\n  - slug: t\n    title: T\n")
-        (deck / "c.yaml").write_text("cards:\n  - id: a\n    type: open\n    topics: [t]\n    question: |\n"
-                                     "      ![x](images/x.png)\n    answer: b\n")
-        try:
-            check(deck, math_check=False)
-        except InvalidSources:
-            return False
-    return True
-
-
-needs_images = pytest.mark.skipif("not images_supported()", reason="check does not accept images/ yet (issue 14)")
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in KINDS.glob("*.tex")))
@@ -858,7 +837,6 @@ def test_images_become_the_decks_own_files(tmp_path: Path) -> None:
     compile_exam(tmp_path, "exam.tex", tmp_path / "c")
 
 
-@needs_images
 def test_imported_images_are_written_checked_and_shipped(tmp_path: Path, figures_dir: Path) -> None:
     shutil.copytree(REALISTIC, tmp_path / "exam")
     deck = import_deck(tmp_path / "exam" / "main.tex", tmp_path / "cards" / "real")
@@ -899,7 +877,6 @@ def test_realistic_exam_every_answer_formula_image_and_context() -> None:
     assert [Path(c.line.path).name for c in result.cards] == ["analyse.tex"] * 5 + ["programmation.tex"] * 2
 
 
-@needs_images
 def test_realistic_exam_imported_into_anki(tmp_path: Path, figures_dir: Path, collection) -> None:
     from conftest import import_package
 
@@ -1004,15 +981,6 @@ def test_french_typography_and_units(latex: str, markdown: str) -> None:
     assert ctx.warnings == []
 
 
-def leading_formula_renders() -> bool:
-    """Whether a field that starts with a formula and ends with a digit renders (render.py, issue 14)."""
-    from examdeck.model import TextField
-    from examdeck.render import render_text
-
-    return not render_text(TextField("question", "$u_1$ equals 3", 1)).problems
-
-
-@pytest.mark.skipif("not leading_formula_renders()", reason="render.py refuses `$x$ ... 3` until issue 14 lands")
 def test_a_choice_starting_with_a_formula_and_ending_with_a_digit_imports_and_checks(tmp_path: Path) -> None:
     source = ("\\begin{document}\n\\element{seq}{\\begin{question}{third-term}\nWith $a_1 = 1$ and $a_{n+1} = a_n + 2$:\n"
               "\\begin{choices}\\correctchoice{$a_3$ equals 5}\\wrongchoice{$a_3$ equals 7}\\end{choices}\n"

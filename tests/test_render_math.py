@@ -30,7 +30,7 @@ def write_cards(root: Path, cards_yaml: str) -> Path:
 
 def built_sides(root: Path, collection, cards_yaml: str, *, math_check: bool = False) -> dict[str, str]:
     """Build the cards, import the package into a student's collection, and return each note's
-    back as Anki renders it (it holds the front too), keyed by the card's id (the note's sort field)."""
+    back as Anki renders it (it holds the front too), keyed by the card's id (the note's Id field)."""
     cards_dir = write_cards(root, cards_yaml)
     built, _ = build(cards_dir, BuildOptions(out_dir=root / "build", figures_dir=root / "figures", math_check=math_check))
     import_package(collection, built[0].path)
@@ -38,7 +38,7 @@ def built_sides(root: Path, collection, cards_yaml: str, *, math_check: bool = F
     for card_id in collection.find_cards(""):
         card = collection.get_card(card_id)
         output = card.render_output(reload=True)
-        sides[card.note().fields[0]] = output.answer_text
+        sides[card.note()["Id"]] = output.answer_text
     return sides
 
 

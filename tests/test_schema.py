@@ -87,7 +87,7 @@ def test_none_of_the_above_must_be_pinned_last(tmp_path):
     cards = HEAD + CHOICES + "      - {text: None of the above., correct: false}\n"
     result, problems = run_check(tmp_path, cards)
     assert result.exit_code == 1
-    assert problems == [(10, "choices[3].text", problems[0][2])] and "pin: last" in problems[0][2]
+    assert problems == [(10, "choices[D].text", problems[0][2])] and "pin: last" in problems[0][2]
 
     pinned = HEAD + CHOICES + "      - {text: None of the above., correct: false, pin: last}\n"
     result, _ = run_check(tmp_path / "pinned", pinned)
@@ -100,8 +100,8 @@ def test_none_of_the_above_must_be_pinned_last(tmp_path):
     ("cards_yaml", "line", "field", "message"),
     [
         (HEAD + CHOICES.replace("correct: false}\n      - {text: \"$1/36$\"", "correct: false, pin: first}\n      - {text: \"$1/36$\"", 1),
-         7, "choices[0].pin", "the only pin is 'pin: last'"),
-        (HEAD + CHOICES.replace("correct: false}", "correct: false, pin: last}", 1), 8, "choices[1]",
+         7, "choices[A].pin", "the only pin is 'pin: last'"),
+        (HEAD + CHOICES.replace("correct: false}", "correct: false, pin: last}", 1), 8, "choices[B]",
          "comes after a choice pinned last: move the pinned choices to the end of the list"),
         (HEAD + "    shuffle: sometimes\n" + CHOICES, 6, "shuffle", "must be true or false"),
         ("cards:\n  - id: t\n    type: truefalse\n    topics: [prob]\n    question: Dice have memory.\n"
@@ -139,4 +139,4 @@ def test_rendered_choices_carry_order_data_but_no_answer(tmp_path):
 def test_shuffled_choice_problems_api():
     choices = (Choice("one", True, 3), Choice("Both of the above", False, 4))
     found = shuffled_choice_problems(choices, TextField("explanation", "See (c).\nOr option D.", 10))
-    assert [(line, field) for line, field, _ in found] == [(4, "choices[1].text"), (10, "explanation"), (11, "explanation")]
+    assert [(line, field) for line, field, _ in found] == [(4, "choices[B].text"), (10, "explanation"), (11, "explanation")]

@@ -78,7 +78,7 @@ class Card:
     def text_fields(self) -> list[TextField]:
         """Every Markdown field of the card, choices included, in display order."""
         fields = [self.question]
-        fields += [TextField(f"choices[{chr(ord('A') + i)}].text", c.text, c.line) for i, c in enumerate(self.choices)]
+        fields += [TextField(f"{choice_name(i)}.text", c.text, c.line) for i, c in enumerate(self.choices)]
         if isinstance(self.answer, TextField):
             fields.append(self.answer)
         if self.explanation is not None:
@@ -118,3 +118,9 @@ class NoteRow(NamedTuple):
     fields: tuple[str, ...]  # in the note type's order; the writer joins them by \x1f
     sort_field: str
     card_ords: tuple[int, ...]
+
+
+def choice_name(index: int) -> str:
+    """A choice as students and messages name it, by its letter in the source order: `choices[B]`
+    for the second (`choices[27]` past Z)."""
+    return f"choices[{chr(ord('A') + index)}]" if index < 26 else f"choices[{index + 1}]"

@@ -22,7 +22,7 @@ from .figures import VARIANTS as FIGURE_VARIANTS
 from .figures import alt_text as figure_alt_text
 from .figures import caption as figure_caption
 from .mathspans import PLACEHOLDER, Lifted, decode, lift_math, restore_math
-from .model import Card, TextField
+from .model import Card, TextField, choice_name
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -335,7 +335,8 @@ def render_card(card: Card, deck_source: str) -> RenderedCard:
         parts += choices
         fields.update(choice_fields(card, [r.html for r in choices]))
     elif card.type == "truefalse":
-        fields["Answer"] = "True" if card.answer else "False"
+        # A draft whose answer is unknown (never shipped) must not look answered, even in a preview.
+        fields["Answer"] = "" if card.answer is None else "True" if card.answer else "False"
     elif isinstance(card.answer, TextField):
         answer = render_text(card.answer)
         parts.append(answer)
@@ -395,11 +396,6 @@ def _letter(n: int) -> str:
         n, rest = divmod(n - 1, 26)
         letters = chr(ord("A") + rest) + letters
     return letters
-
-
-def choice_name(index: int) -> str:
-    """A choice as students see it: `choices[B]` for the second."""
-    return f"choices[{chr(ord('A') + index)}]" if index < 26 else f"choices[{index + 1}]"
 
 
 def retirement_banner(card: Card) -> str:

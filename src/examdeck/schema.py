@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from .errors import Problem
-from .model import CARD_TYPES, MAX_CHOICES, STATUSES, Card, Choice, Deck, Retirement, SourceRef, TextField, Topic
+from .model import CARD_TYPES, MAX_CHOICES, STATUSES, Card, Choice, Deck, Retirement, SourceRef, TextField, Topic, choice_name
 from .sources import KeyPath, SourceFile, field_name
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -442,7 +442,7 @@ def shuffled_choice_problems(choices: Sequence[Choice], explanation: TextField |
     for i, choice in enumerate(choices):
         match = _POSITIONAL_CHOICE.search(_MATH_OR_CODE.sub(" ", choice.text))
         if match and not choice.pin_last:
-            found.append((choice.line, f"choices[{i}].text", (
+            found.append((choice.line, f"{choice_name(i)}.text", (
                 f"{match.group()!r} depends on the choice's place, but the choices are shuffled at every review: "
                 "add 'pin: last' to the choice (pinned choices stay at the end), or set 'shuffle: false' on the card"
             )))
