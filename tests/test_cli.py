@@ -211,3 +211,14 @@ def test_build_verbose_after_the_command_name(basic_deck, tmp_path, figures_dir)
                                        "--no-math-check", "-v"])
     assert result.exit_code == 0, result.output
     assert f"writing {tmp_path / 'fixture-basic.apkg'}" in result.stderr
+
+
+def test_ci_runs_exactly_the_readmes_test_command():
+    """.ci/run is the README's set-up command 2, verbatim, stopping with its status when it fails."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    setup = readme.split("## Set-up: two commands", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line for line in setup.splitlines() if line and not line.startswith("#")]
+    assert len(commands) == 2 and commands[1].endswith("python -m pytest")
+    assert all(".venv" in command for command in commands)  # works where pip refuses the system Python
+    ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert f"{commands[1]} || exit $?" in ci_lines
