@@ -11,8 +11,9 @@ its peak resident memory (the largest process of its tree: os.wait4's ru_maxrss)
 shipped deck (nothing changed, and from clean: figures drawn, formulas checked) against the
 floor at the same number of notes, and the math check's throughput.
 
-Needs ../shared/bench (make_corpus.py, floor_genanki.py), `pip install ankdown`, and for the
-math rows `npm ci --prefix mathjax`. Everything is written under a temporary directory.
+Needs ../shared/bench (make_corpus.py, floor_genanki.py; from elsewhere, e.g. a git worktree:
+EXAMDECK_BENCH_SHARED=DIR), `pip install ankdown`, and for the math rows `npm ci --prefix mathjax`.
+Everything is written under a temporary directory.
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "bench"
 PY = sys.executable
 EXAMDECK = [PY, "-m", "examdeck"]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import SHARED_BENCH as SHARED  # noqa: E402  (../shared/bench, or $EXAMDECK_BENCH_SHARED)
+
 sys.path.insert(0, str(SHARED))
 
 
@@ -222,6 +224,20 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, {platform.system()}"
 
 
+def genanki_version() -> str:
+    from importlib.metadata import version
+
+    return version("genanki")
+
+
+def load_average() -> str:
+    """The machine's 1-minute load average (other processes compete for the cores)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
 def table(title: str, commands: list[Command], floor: Command | None) -> str:
     lines = [f"**{title}**", "", "| command | median | × floor | peak memory |", "|---|---|---|---|"]
     base = median(floor.times) if floor else None
@@ -240,10 +256,10 @@ def main() -> None:
     parser.add_argument("--skip-math", action="store_true", help="skip the math check's rows")
     args = parser.parse_args()
     if not (SHARED / "make_corpus.py").is_file():
-        sys.exit(f"{SHARED} not found: the benchmark needs ../shared/bench")
+        sys.exit(f"{SHARED} not found: the benchmark needs ../shared/bench (or set EXAMDECK_BENCH_SHARED)")
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
-    out = [f"Run on {datetime.date.today().isoformat()}: {machine()}; median of {args.repeat} whole-process runs, "
-           "in alternation."]
+    out = [f"Run on {datetime.date.today().isoformat()}: {machine()}, genanki {genanki_version()}; median of "
+           f"{args.repeat} whole-process runs, in alternation; load average before: {load_average()}."]
     with tempfile.TemporaryDirectory(prefix="examdeck-bench-") as tmp:
         for n in sizes:
             print(f"N = {n:,}", file=sys.stderr)
