@@ -13,7 +13,8 @@ examdeck.package does: no journal, no fsync):
   ``genanki.Package(decks).write_to_db`` (genanki's public API).
 
 Both write the same database (checked here after the runs; tests/test_collection.py compares
-them table by table). Prints the median time of each, their difference and ratio.
+them table by table). Prints the median CPU time of each (on a shared machine, wall time measures
+the other processes too), their difference and ratio.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
+import os
 import sqlite3
 import statistics
 import sys
@@ -95,8 +97,8 @@ def main() -> None:
     args = parser.parse_args()
     from importlib.metadata import version
 
-    print(f"genanki {version('genanki')}; median of {args.repeat} runs in alternation, in one process "
-          "(the garbage collector paused, as during a build)")
+    print(f"genanki {version('genanki')}; CPU time (user + system) of one process, median of {args.repeat} runs in "
+          f"alternation, the garbage collector paused as during a build; load average before: {os.getloadavg()[0]:.2f}")
     print("| notes | examdeck writer | genanki public API | difference | ratio |")
     print("|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="examdeck-writers-") as tmp:
@@ -109,9 +111,9 @@ def main() -> None:
                 for name, writer in writers.items():
                     gc.collect()
                     gc.disable()
-                    start = time.perf_counter()
+                    start = time.process_time()
                     writer(assembled, work / f"{name}.anki2")
-                    elapsed = time.perf_counter() - start
+                    elapsed = time.process_time() - start
                     gc.enable()
                     if run:  # the first round is untimed
                         times[name].append(elapsed)
