@@ -135,12 +135,10 @@ def end_quietly() -> NoReturn:
     sys.exit(EXIT_CLOSED_OUTPUT)
 
 
-def _flush_output() -> None:
+def _flush_output(click_met_closed_pipe: bool) -> None:
     """Flush stdout and stderr before Python exits, so that a reader gone by then ends the command
     quietly (as ``end_quietly``) rather than with Python's "Exception ignored ... BrokenPipeError"."""
-    from click.utils import PacifyFlushWrapper
-
-    if isinstance(sys.stdout, PacifyFlushWrapper):  # click met a closed pipe in its own output (--help)
+    if click_met_closed_pipe:  # in its own output (--help): click exits with status 1
         end_quietly()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -205,11 +203,13 @@ class LazyGroup(click.Group):
         return add_verbosity_options(found) if found is not None else None
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        stdout = sys.stdout
         try:
             return super().main(*args, **kwargs)
         finally:
             if kwargs.get("standalone_mode", True):
-                _flush_output()
+                # On EPIPE in its own output, click replaces sys.stdout by a wrapper that ignores it.
+                _flush_output(click_met_closed_pipe=sys.stdout is not stdout)
 
 
 figures_dir_option = click.option(
