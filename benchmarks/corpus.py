@@ -5,15 +5,17 @@ Writes OUTDIR/deck.yaml and OUTDIR/part-KKKK.yaml (PER_FILE cards each): card i 
 card, id c{i+1:05d}, whose question and answer are `card_md(i)` from
 ../shared/bench/make_corpus.py, so examdeck, ankdown and the genanki floor build the same cards.
 `examdeck build OUTDIR` builds it. Only benchmarks use ../shared: the product never does.
+From a checkout elsewhere (e.g. a git worktree), point EXAMDECK_BENCH_SHARED at that directory.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-SHARED_BENCH = Path(__file__).resolve().parent.parent.parent / "shared" / "bench"
+SHARED_BENCH = Path(os.environ.get("EXAMDECK_BENCH_SHARED") or Path(__file__).resolve().parent.parent.parent / "shared" / "bench")
 
 DECK_YAML = """\
 key: bench

@@ -6,13 +6,16 @@
 
 For each N, the commands run in alternation (floor, ankdown, examdeck cold, examdeck cold
 filling an empty cache, examdeck after a one-card edit), each one a fresh process; the table
-gives each one's median wall time, its ratio to the genanki floor measured in the same run, and
-its peak resident memory (the largest process of its tree: os.wait4's ru_maxrss). Then the
-shipped deck (nothing changed, and from clean: figures drawn, formulas checked) against the
-floor at the same number of notes, and the math check's throughput.
+gives each one's median wall time and its ratio to the genanki floor measured in the same run,
+its median CPU time (user + system, children included) and that ratio, and its peak resident
+memory (the largest process of its tree: os.wait4's ru_maxrss). On a busy machine wall times and
+their ratios drift (examdeck's two-core pass gains nothing when the cores are taken), CPU times
+much less. Then the shipped deck (nothing changed, and from clean: figures drawn, formulas
+checked) against the floor at the same number of notes, and the math check's throughput.
 
-Needs ../shared/bench (make_corpus.py, floor_genanki.py), `pip install ankdown`, and for the
-math rows `npm ci --prefix mathjax`. Everything is written under a temporary directory.
+Needs ../shared/bench (make_corpus.py, floor_genanki.py; from elsewhere, e.g. a git worktree:
+EXAMDECK_BENCH_SHARED=DIR), `pip install ankdown`, and for the math rows `npm ci --prefix mathjax`.
+Everything is written under a temporary directory.
 """
 
 from __future__ import annotations
@@ -35,11 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "bench"
 PY = sys.executable
 EXAMDECK = [PY, "-m", "examdeck"]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import SHARED_BENCH as SHARED  # noqa: E402  (../shared/bench, or $EXAMDECK_BENCH_SHARED)
+
 sys.path.insert(0, str(SHARED))
 
 
@@ -50,6 +54,7 @@ class Command:
     prepare: Callable[[int], None] = lambda run: None
     cwd: Path | None = None
     times: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)  # user + system seconds of the process and its children
     peaks: list[int] = field(default_factory=list)  # KiB
 
 
@@ -61,8 +66,10 @@ def bench_env() -> dict[str, str]:
     return env
 
 
-def measure(argv: list[str], cwd: Path | None = None) -> tuple[float, int]:
-    """Wall time of one process (and its children) and the peak RSS of its tree, in KiB."""
+def measure(argv: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
+    """Wall time of one process (and its children), its CPU time (user + system, children included:
+    less sensitive than wall time to other processes on the machine, blind to running on two cores)
+    and the peak RSS of its tree, in KiB."""
     env = bench_env()
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -73,7 +80,7 @@ def measure(argv: list[str], cwd: Path | None = None) -> tuple[float, int]:
         if proc.returncode != 0:
             err.seek(0)
             sys.exit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err.read().decode(errors='replace')}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def run_alternating(commands: list[Command], repeat: int) -> None:
@@ -83,8 +90,9 @@ def run_alternating(commands: list[Command], repeat: int) -> None:
     for run in range(repeat):
         for command in commands:
             command.prepare(run)
-            elapsed, peak = measure(command.argv(run), command.cwd)
+            elapsed, cpu, peak = measure(command.argv(run), command.cwd)
             command.times.append(elapsed)
+            command.cpus.append(cpu)
             command.peaks.append(peak)
         print(f"  run {run + 1}/{repeat} done", file=sys.stderr)
 
@@ -222,13 +230,29 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, {platform.system()}"
 
 
+def genanki_version() -> str:
+    from importlib.metadata import version
+
+    return version("genanki")
+
+
+def load_average() -> str:
+    """The machine's 1-minute load average (other processes compete for the cores)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
 def table(title: str, commands: list[Command], floor: Command | None) -> str:
-    lines = [f"**{title}**", "", "| command | median | × floor | peak memory |", "|---|---|---|---|"]
+    lines = [f"**{title}**", "", "| command | median | × floor | CPU time | × floor | peak memory |", "|---|---|---|---|---|---|"]
     base = median(floor.times) if floor else None
+    base_cpu = median(floor.cpus) if floor else None
     for command in commands:
-        m = median(command.times)
+        m, cpu = median(command.times), median(command.cpus)
         ratio = f"{m / base:.2f}" if base else "–"
-        lines.append(f"| {command.name} | {m:.3f} s | {ratio} | {max(command.peaks) / 1024:.0f} MiB |")
+        cpu_ratio = f"{cpu / base_cpu:.2f}" if base_cpu else "–"
+        lines.append(f"| {command.name} | {m:.3f} s | {ratio} | {cpu:.3f} s | {cpu_ratio} | {max(command.peaks) / 1024:.0f} MiB |")
     return "\n".join(lines)
 
 
@@ -240,10 +264,10 @@ def main() -> None:
     parser.add_argument("--skip-math", action="store_true", help="skip the math check's rows")
     args = parser.parse_args()
     if not (SHARED / "make_corpus.py").is_file():
-        sys.exit(f"{SHARED} not found: the benchmark needs ../shared/bench")
+        sys.exit(f"{SHARED} not found: the benchmark needs ../shared/bench (or set EXAMDECK_BENCH_SHARED)")
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
-    out = [f"Run on {datetime.date.today().isoformat()}: {machine()}; median of {args.repeat} whole-process runs, "
-           "in alternation."]
+    out = [f"Run on {datetime.date.today().isoformat()}: {machine()}, genanki {genanki_version()}; median of "
+           f"{args.repeat} whole-process runs, in alternation; load average before: {load_average()}."]
     with tempfile.TemporaryDirectory(prefix="examdeck-bench-") as tmp:
         for n in sizes:
             print(f"N = {n:,}", file=sys.stderr)

@@ -1,23 +1,19 @@
-"""The build cache changes how much is redone, never what is built; genanki's rows, written leaner."""
+"""The build cache changes how much is redone, never what is built."""
 
 from __future__ import annotations
 
-import itertools
 import shutil
 import sqlite3
 import zipfile
 from pathlib import Path
 
-import genanki
 import pytest
 from click.testing import CliRunner
 
 from examdeck import cache as cache_module
 from examdeck import cli, mathcheck, pipeline, sources
-from examdeck.assemble import assemble
 from examdeck.cache import CACHE_FILE, card_key, open_cache
 from examdeck.cli import main
-from examdeck.collection import guid_for, write_decks
 from examdeck.pipeline import BuildOptions, build, check
 
 REPO = Path(__file__).resolve().parent.parent
@@ -268,77 +264,6 @@ def _tiny_rendered():
     from examdeck.render import RenderedCard
 
     return RenderedCard("x", {"Id": "x"}, (), (), ())
-
-
-def genanki_decks(deck, cards, rendered, figures, assembled) -> list[genanki.Deck]:
-    """The decks as genanki objects, one genanki.Note per card: the reference for assemble's rows."""
-    from examdeck.assemble import card_tags, media_name
-    from examdeck.notetypes import SPECS, genanki_model
-    from examdeck.render import figure_src
-
-    media = {(name, variant): media_name(f"{name}-{variant}", path) for name, kept in figures.items()
-             for variant, path in kept.images.items()}
-    by_guid = {genanki.guid_for(deck.key, card.id): card for card in cards}
-    decks = []
-    for group in assembled.decks:
-        reference = genanki.Deck(group.deck.deck_id, group.deck.name, group.deck.description)
-        for row in group.notes:
-            card = by_guid[row.guid]
-            fields = dict(rendered[card.id].fields)
-            for (figure, variant), name in media.items():
-                for key, value in fields.items():
-                    fields[key] = value.replace(f'src="{figure_src(figure, variant)}"', f'src="{name}"')
-            note = genanki.Note(model=genanki_model(card.type), fields=[fields[n] for n in SPECS[card.type].fields],
-                                tags=card_tags(deck, card), guid=genanki.guid_for(deck.key, card.id))
-            if card.status == "retired":
-                note.cards = []
-            reference.add_note(note)
-        decks.append(reference)
-    return decks
-
-
-def rendered_figures(rendered) -> set[str]:
-    return {name for r in rendered.values() for name in r.figures}
-
-
-def test_lean_writer_writes_genankis_rows(tmp_path):
-    from dataclasses import replace
-
-    from examdeck import figures as figure_registry
-    from examdeck.model import Retirement
-    from examdeck.pipeline import load_decks
-    from examdeck.render import render_card
-
-    deck = load_decks(REPO / "cards")[0]
-    # One retired card too: a note without cards.
-    cards = [replace(deck.cards[0], status="retired", retirement=Retirement("r2", "Ambiguous.")), *deck.cards[1:]]
-    rendered = {c.id: render_card(c, deck.source) for c in cards}
-    figures = {name: figure_registry.files(name, REPO / "figures") for name in rendered_figures(rendered)}
-    assembled = assemble(deck, cards, rendered, figures)
-    tables = []
-    for writer in ("genanki", "lean"):
-        conn = sqlite3.connect(tmp_path / f"{writer}.anki2")
-        if writer == "genanki":
-            reference = genanki_decks(deck, cards, rendered, figures, assembled)
-            genanki.Package(reference).write_to_db(conn.cursor(), 1.7e9, itertools.count(1_700_000_000_000))
-        else:
-            write_decks(conn.cursor(), list(assembled.decks), 1.7e9, itertools.count(1_700_000_000_000))
-        conn.commit()
-        tables.append({t: conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in ("col", "notes", "cards")})
-        conn.close()
-    assert tables[0] == tables[1]
-    assert len(tables[0]["notes"]) == len(cards) and len(tables[0]["cards"]) == len(cards) - 1
-    assert figures and "figure:" not in str(tables[1]["notes"])  # the figures' media names were filled in
-
-
-@pytest.mark.parametrize("values", [("cs433-2024", "q1"), ("bench", "c00001"), ("", ""), ("é", 12), ("a",)])
-def test_guid_for_matches_genanki(values):
-    assert guid_for(*values) == genanki.guid_for(*values)
-
-
-def test_guid_for_matches_genanki_on_many_ids():
-    for i in range(2000):
-        assert guid_for("deck", f"c{i:05d}") == genanki.guid_for("deck", f"c{i:05d}")
 
 
 def test_cache_module_imports_nothing_heavy():

@@ -1,8 +1,11 @@
-"""The command line as a user meets it: help, version, list, export, exit codes."""
+"""The command line as a user meets it: help, version, list, export, exit codes, pipes, -q/-v."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -122,3 +125,100 @@ def test_check_without_mathjax_says_so_in_one_line_and_falls_back(basic_deck, tm
     warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "structurally" in warnings[0]
     assert "Traceback" not in result.output
+
+
+def run_examdeck(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """examdeck as a separate process, this checkout's source first."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "examdeck", *args], env=env, stderr=subprocess.PIPE, **kwargs)
+
+
+@pytest.mark.parametrize("args", [["list", CARDS], ["list", CARDS, "--format", "json"], ["--help"], ["build", "--help"]])
+def test_a_closed_output_pipe_ends_the_command_quietly(args):
+    """`examdeck list | head -1`: the reader went away; like other tools: no message, status 141 (128 + SIGPIPE)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write: every write fails with EPIPE
+    try:
+        result = run_examdeck(*args, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert result.stderr == b""
+    assert result.returncode == 141
+
+
+def test_head_reads_the_first_line_of_a_real_pipeline(tmp_path):
+    if not os.path.exists("/bin/sh"):
+        pytest.skip("no POSIX shell")
+    src = os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])
+    script = f'PYTHONPATH="{src}" "{sys.executable}" -m examdeck list "{CARDS}" 2>err | head -1; cat err'
+    result = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert result.stdout == "cs433-2024: CS-433 Machine Learning 2024 (46 cards)\n"  # and nothing on stderr
+    assert result.returncode == 0
+
+
+def test_a_broken_pipe_that_is_not_the_output_is_still_a_bug(monkeypatch):
+    import examdeck.pipeline
+
+    def broken(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(examdeck.pipeline, "load_decks", broken)
+    result = CliRunner().invoke(main, ["list", CARDS])  # the output (click's runner) is fine
+    assert result.exit_code == 3
+    assert "internal error: BrokenPipeError" in result.output
+
+
+def all_commands() -> list[list[str]]:
+    """Every command's path: `build`, ..., `import`, `import amc`, `import text`."""
+    import click
+
+    paths = []
+    for name in main.list_commands(click.Context(main)):
+        command = main.get_command(click.Context(main), name)
+        paths.append([name])
+        if isinstance(command, click.Group):
+            paths += [[name, sub] for sub in command.list_commands(click.Context(command))]
+    return paths
+
+
+@pytest.mark.parametrize("path", all_commands(), ids=" ".join)
+def test_every_command_takes_and_shows_quiet_and_verbose(path):
+    result = invoke(*path, "--help")
+    assert result.exit_code == 0
+    assert "-q, --quiet" in result.output and "-v, --verbose" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "steps", "summary"),
+    [
+        ([], False, True),
+        (["-v"], True, True),
+        (["-q"], False, False),
+        (["-v", "-q"], False, False),  # -q wins, wherever each is given
+        (["-q", "-v"], False, False),
+    ],
+)
+def test_quiet_and_verbose_after_the_command_name(basic_deck, args, steps, summary):
+    for before, after in ((args, []), ([], args), (args[:1], args[1:])):
+        result = CliRunner().invoke(main, [*before, "check", str(basic_deck), "--no-math-check", *after])
+        assert result.exit_code == 0, result.output
+        assert ("rendering fixture-basic" in result.stderr) == steps, (before, after, result.stderr)
+        assert ("fixture-basic: 4 cards" in result.stdout) == summary, (before, after, result.stdout)
+
+
+def test_build_verbose_after_the_command_name(basic_deck, tmp_path, figures_dir):
+    result = CliRunner().invoke(main, ["build", str(basic_deck), "--out", str(tmp_path), "--figures-dir", str(figures_dir),
+                                       "--no-math-check", "-v"])
+    assert result.exit_code == 0, result.output
+    assert f"writing {tmp_path / 'fixture-basic.apkg'}" in result.stderr
+
+
+def test_ci_runs_exactly_the_readmes_test_command():
+    """.ci/run is the README's set-up command 2, verbatim, stopping with its status when it fails."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    setup = readme.split("## Set-up: two commands", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line for line in setup.splitlines() if line and not line.startswith("#")]
+    assert len(commands) == 2 and commands[1].endswith("python -m pytest")
+    assert all(".venv" in command for command in commands)  # works where pip refuses the system Python
+    ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert f"{commands[1]} || exit $?" in ci_lines

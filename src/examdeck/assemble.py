@@ -3,7 +3,7 @@
 Notes are built as the rows genanki would write for them (``NoteRow``), not as ``genanki.Note``
 objects: the same values, without genanki's per-note costs (its tag list class, a cached property
 per note, an HTML scan per field). Decks and note types remain genanki's own objects.
-tests/test_cache.py checks the rows against genanki's writer.
+tests/test_collection.py checks the rows against genanki's writer.
 """
 
 from __future__ import annotations

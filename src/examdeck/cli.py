@@ -1,18 +1,20 @@
 """The `examdeck` command: a thin click layer over the library; the one place errors become exit codes.
 
 Exit codes: 0 success, 1 invalid input (every problem printed as path:line: field: message),
-2 usage error, 3 internal error (a bug in examdeck: please report it).
+2 usage error, 3 internal error (a bug in examdeck: please report it); 141 when the reader of the
+output went away (`examdeck list | head -1`): the command stops quietly, as a tool killed by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -20,6 +22,7 @@ from . import __version__
 from .errors import InvalidSources, UsageError
 
 EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+EXIT_CLOSED_OUTPUT = 128 + 13  # 128 + SIGPIPE: what a shell reports for a tool whose reader went away
 DEFAULT_CARDS = Path("cards")
 CHECK_CACHE_DIR = Path("build") / ".cache"  # check writes no package, so no --out: the default build's
 
@@ -84,16 +87,101 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-            if ui.verbosity > 0:
-                traceback.print_exc()
-            click.echo(
-                f"internal error: {type(exc).__name__}: {exc} -- this is a bug in examdeck {__version__}; "
-                "please file an issue (run with -v for the traceback).",
-                err=True,
-            )
-            sys.exit(EXIT_INTERNAL)
+            if isinstance(exc, BrokenPipeError) and output_closed():  # not another pipe: that would be a bug
+                end_quietly()
+            _internal_error(ui, exc)
 
     return wrapper
+
+
+def _internal_error(ui: Ui, exc: Exception) -> NoReturn:
+    if ui.verbosity > 0:
+        traceback.print_exc()
+    click.echo(
+        f"internal error: {type(exc).__name__}: {exc} -- this is a bug in examdeck {__version__}; "
+        "please file an issue (run with -v for the traceback).",
+        err=True,
+    )
+    sys.exit(EXIT_INTERNAL)
+
+
+def output_closed() -> bool:
+    """Whether the reader of stdout or stderr went away: a pipe whose reading end is closed
+    (``poll`` reports POLLERR for it on Linux and macOS). Without ``poll`` (Windows): assumed."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return True
+    poller = select.poll()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            poller.register(stream.fileno(), 0)  # errors and hang-ups are always reported
+        except (AttributeError, OSError, ValueError):  # not a file (click's test runner), or closed
+            continue
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def end_quietly() -> NoReturn:
+    """Stop as other command-line tools do when their reader goes away (``examdeck list | head -1``):
+    say nothing, and exit with status 141 (128 + SIGPIPE). What is still buffered, and anything
+    written while Python exits, goes to /dev/null instead of raising BrokenPipeError again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (AttributeError, OSError, ValueError):
+            continue
+    os.close(devnull)
+    sys.exit(EXIT_CLOSED_OUTPUT)
+
+
+def _flush_output(click_met_closed_pipe: bool) -> None:
+    """Flush stdout and stderr before Python exits, so that a reader gone by then ends the command
+    quietly (as ``end_quietly``) rather than with Python's "Exception ignored ... BrokenPipeError"."""
+    if click_met_closed_pipe:  # in its own output (--help): click exits with status 1
+        end_quietly()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            end_quietly()
+        except (AttributeError, ValueError):  # no stream, or closed
+            continue
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _ui(ctx).verbosity = -1
+
+
+def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    ui = _ui(ctx)
+    if value and ui.verbosity >= 0:  # -q wins, wherever each is given
+        ui.verbosity = 1
+
+
+def _ui(ctx: click.Context) -> Ui:
+    ui = ctx.find_object(Ui)
+    if ui is None:  # a command invoked without examdeck's group (tests)
+        ui = ctx.obj = Ui(0)
+    return ui
+
+
+QUIET_HELP = "Print only errors."
+VERBOSE_HELP = "Print each step, and tracebacks of internal errors."
+
+
+def add_verbosity_options(command: click.Command) -> click.Command:
+    """Let `command` (and a group's subcommands) take -q/-v after its name too: `examdeck build -v`."""
+    if not any(param.name == "quiet" for param in command.params):
+        command.params += [
+            click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_set_quiet, help=QUIET_HELP),
+            click.Option(["-v", "--verbose"], is_flag=True, expose_value=False, callback=_set_verbose, help=VERBOSE_HELP),
+        ]
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            add_verbosity_options(subcommand)
+    return command
 
 
 class LazyGroup(click.Group):
@@ -110,8 +198,18 @@ class LazyGroup(click.Group):
 
             module, _, attribute = self.lazy_commands[name].partition(":")
             command: click.Command = getattr(importlib.import_module(module), attribute)
-            return command
-        return super().get_command(ctx, name)
+            return add_verbosity_options(command)
+        found = super().get_command(ctx, name)
+        return add_verbosity_options(found) if found is not None else None
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        stdout = sys.stdout
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            if kwargs.get("standalone_mode", True):
+                # On EPIPE in its own output, click replaces sys.stdout by a wrapper that ignores it.
+                _flush_output(click_met_closed_pipe=sys.stdout is not stdout)
 
 
 figures_dir_option = click.option(
@@ -140,8 +238,8 @@ def resolve_cache_dir(cache_dir: Path | None, no_cache: bool, out_dir: Path) -> 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="examdeck")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-@click.option("-v", "--verbose", is_flag=True, help="Print each step, and tracebacks of internal errors.")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
+@click.option("-v", "--verbose", is_flag=True, help=VERBOSE_HELP)
 @click.pass_context
 def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     """Turn exam card sources (YAML + Markdown + LaTeX) into Anki packages.

@@ -4,8 +4,9 @@
 for malformed HTML (a warning we never need: our fields are escaped HTML by construction) and
 two single-row INSERTs. This writes the same rows, in the same order and with the same ids, from
 the notes that ``examdeck.assemble`` built as genanki's rows, with one ``executemany`` per table;
-decks and note types still go through genanki. genanki is pinned (0.13.1); tests/test_cache.py
-compares the two writers table by table.
+decks and note types still go through genanki. genanki is a version range (pyproject.toml):
+tests/test_collection.py compares the two writers' databases table by table against whatever
+genanki is installed, and benchmarks/README.md gives the measurements behind the mirror.
 """
 
 from __future__ import annotations
