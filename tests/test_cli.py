@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -152,7 +153,7 @@ def test_head_reads_the_first_line_of_a_real_pipeline(tmp_path):
     src = os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])
     script = f'PYTHONPATH="{src}" "{sys.executable}" -m examdeck list "{CARDS}" 2>err | head -1; cat err'
     result = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, cwd=tmp_path)
-    assert result.stdout == "cs433-2024: CS-433 Machine Learning 2024 (46 cards)\n"  # and nothing on stderr
+    assert re.fullmatch(r"cs433-2024: CS-433 Machine Learning 2024 \(\d+ cards\)\n", result.stdout)  # and nothing on stderr
     assert result.returncode == 0
 
 
