@@ -377,3 +377,45 @@ def test_a_deck_added_since_the_last_tag_is_its_first_release(tmp_path, monkeypa
     notes = by_key["other"].notes_path.read_text()
     assert by_key["other"].previous is None
     assert "First release of this deck: every card is new (the previous release, git tag `vr1`, has no deck other)." in notes
+
+
+def _with_notetype_version(package, version: int, out):
+    """A copy of `package` whose examdeck note types are named as version `version` built them."""
+    import re
+    import sqlite3
+    import zipfile
+
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(out, "w") as copy:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "collection.anki2":
+                db = out.parent / "collection.anki2"
+                db.write_bytes(data)
+                conn = sqlite3.connect(db)
+                models = json.loads(conn.execute("select models from col").fetchone()[0])
+                for model in models.values():
+                    model["name"] = re.sub(r"\(v\d+\)$", f"(v{version})", model["name"])
+                conn.execute("update col set models = ?", (json.dumps(models),))
+                conn.commit()
+                conn.close()
+                data = db.read_bytes()
+            copy.writestr(item, data)
+    return out
+
+
+def test_a_previous_release_with_other_note_types_is_named_in_a_warning(releases, tmp_path, monkeypatch, figures_dir):
+    from examdeck.notetypes import NOTETYPE_VERSION
+    from examdeck.release import notetype_change
+    from examdeck.snapshot import load_snapshot
+
+    r1, _, cards = releases
+    assert load_snapshot(str(r1.package.path)).notetype_versions == {NOTETYPE_VERSION}
+    assert notetype_change(load_snapshot(str(r1.package.path))) is None  # the same note types: nothing to say
+    older = _with_notetype_version(r1.package.path, NOTETYPE_VERSION - 1, tmp_path / "r1-older.apkg")
+    check = CliRunner().invoke(main, ["check", str(cards), "--no-math-check", "--previous", str(older)])
+    assert check.exit_code == 0
+    assert f"has examdeck's note types v{NOTETYPE_VERSION - 1}, this release has v{NOTETYPE_VERSION}" in check.output
+    assert "Change Note Type" in check.output
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700172800")
+    _, warnings = make_release(cards, tmp_path / "out3", figures_dir=figures_dir, math_check=False, previous=str(older))
+    assert any("NOT updated" in w for w in warnings)

@@ -318,13 +318,17 @@ def check(ui: Ui, cards_dir: Path, no_math_check: bool, previous: str | None, st
                        cache_dir=None if no_cache else cache_dir or CHECK_CACHE_DIR)
     if previous:
         from .diff import diff_snapshots
-        from .release import release_problems
+        from .release import notetype_change, release_problems
         from .snapshot import from_checked, load_snapshot
 
         problems = []
         for checked in report.decks:
             new = from_checked(checked, str(cards_dir))
-            problems += release_problems(diff_snapshots(load_snapshot(previous, deck_key=checked.deck.key), new), new)
+            old = load_snapshot(previous, deck_key=checked.deck.key)
+            problems += release_problems(diff_snapshots(old, new), new)
+            changed_notetypes = notetype_change(old)
+            if changed_notetypes:
+                ui.warn(changed_notetypes)
         if problems:
             raise InvalidSources(problems)
     for warning in report.warnings:

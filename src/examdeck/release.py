@@ -115,6 +115,22 @@ def find_previous_release(cards_dir: Path, version: str) -> tuple[str | None, st
     return None, f"no release tag ({RELEASE_TAG_PATTERN}) is reachable from HEAD{shallow}"
 
 
+def notetype_change(old: DeckSnapshot) -> str | None:
+    """A warning when the previous release's notes have another note-type version than this examdeck
+    builds (``notetypes.NOTETYPE_VERSION``): Anki then adds the new note types and reports every
+    existing note as conflicting, without updating it (README, "Note-type versions"). None otherwise,
+    or when the previous release's versions are unknown (a cards directory or git ref)."""
+    from .notetypes import NOTETYPE_VERSION
+
+    older = sorted(v for v in old.notetype_versions if v != NOTETYPE_VERSION)
+    if not older:
+        return None
+    was = ", ".join(f"v{v}" for v in older)
+    return (f"{old.key}: {old.label} has examdeck's note types {was}, this release has v{NOTETYPE_VERSION}: students who "
+            "imported it will get the new notes reported as conflicting and their existing notes NOT updated until they "
+            "move them with Anki's Change Note Type (README, \"Note-type versions\"); tell them in the release notes")
+
+
 def release_problems(diff: DeckDiff, new: DeckSnapshot, *, allow_removal: bool = False, removal_hint: str = "") -> list[Problem]:
     """What a release may not do to students' notes, located in the sources: a published id whose type
     changed (Anki keeps the old note), a published card now draft or nullified (not shipped), and a card
@@ -202,6 +218,9 @@ def make_release(
         if old is not None:
             new = from_checked(checked, deck.version)
             diff = diff_snapshots(old, new)
+            changed_notetypes = notetype_change(old)
+            if changed_notetypes:
+                warnings.append(changed_notetypes)
             problems += release_problems(diff, new, allow_removal=allow_removal, removal_hint=" (or pass --allow-removal)")
             changes = format_diff(diff, "markdown")
         plans.append((checked, changes, compared, label))

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 # render.retirement_banner: the reason follows the version; unmatched (another wording), the reason is left unknown.
 _BANNER = re.compile(r'<div class="retired-banner"><strong>Retired in [^<]*:</strong> (.*?) This card is no longer', re.DOTALL)
+# notetypes.genanki_model: "examdeck multiple choice (v2)".
+_NOTETYPE_NAME = re.compile(r"^examdeck .* \(v(\d+)\)$")
 _MEDIA_NAME = re.compile(r'src="examdeck-([a-z0-9-]+?)-[0-9a-f]{16}\.\w+"')
 
 
@@ -55,6 +57,9 @@ class DeckSnapshot:
     key: str
     label: str
     cards: dict[str, CardSnapshot]
+    # The examdeck note-type versions (NOTETYPE_VERSION) of its notes, where known: a package's; empty
+    # for sources, whose note types are whatever examdeck builds them with.
+    notetype_versions: frozenset[int] = frozenset()
 
     @property
     def has_sources(self) -> bool:
@@ -150,6 +155,7 @@ def from_package(path: Path, deck_key: str | None) -> DeckSnapshot:
         finally:
             conn.close()
     by_key: dict[str, dict[str, CardSnapshot]] = {}
+    versions: dict[str, set[int]] = {}
     for _, mid, flds, tags, did in rows:
         names = [f["name"] for f in models[str(mid)]["flds"]]
         fields = {n: _MEDIA_NAME.sub(r'src="figure:\1"', v) for n, v in zip(names, flds.split("\x1f"))}
@@ -163,11 +169,14 @@ def from_package(path: Path, deck_key: str | None) -> DeckSnapshot:
         banner = _BANNER.search(fields.get("Question", ""))
         reason = html.unescape(banner.group(1)) if banner else ""
         by_key.setdefault(key, {})[card_id] = CardSnapshot(card_id, card_type, topics, primary, status, fields, retired_reason=reason)
+        version = _NOTETYPE_NAME.search(models[str(mid)]["name"])
+        if version:
+            versions.setdefault(key, set()).add(int(version.group(1)))
     keys = sorted(by_key)
     chosen = [k for k in keys if deck_key in (None, k)]
     if len(chosen) != 1:
         _one_deck([], keys, deck_key, str(path))
-    return DeckSnapshot(chosen[0], str(path), by_key[chosen[0]])
+    return DeckSnapshot(chosen[0], str(path), by_key[chosen[0]], frozenset(versions.get(chosen[0], ())))
 
 
 def from_git_ref(ref: str, cards_path: str, deck_key: str | None, *, repo_dir: Path | None = None) -> DeckSnapshot:
