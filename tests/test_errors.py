@@ -175,3 +175,22 @@ def test_double_quoted_backslashes_are_refused_before_mathjax_sees_them(tmp_path
     assert result.exit_code == 1
     assert f'{path}:5: question: the backslash was read as a YAML escape: in double quotes "\\frac" became a form feed' in result.output
     assert "MathJax" not in result.output and "internal error" not in result.output
+
+
+def test_numbers_reach_the_card_as_written_and_a_comment_in_text_is_refused(tmp_path):
+    from examdeck.pipeline import check
+
+    cards = ("cards:\n  - id: n\n    type: mcq\n    topics: [losses]\n    question: 'Which one?'\n    choices:\n"
+             "      - {text: 0.50, correct: true}\n      - {text: 010, correct: false}\n      - {text: 12:30, correct: false}\n")
+    result, _ = run_check(tmp_path, cards)
+    assert result.exit_code == 0, result.output
+    (checked,) = check(Path("cards"), math_check=False).decks
+    choices = checked.rendered["n"].fields["Choices"]
+    assert ">0.50</li>" in choices and ">010</li>" in choices and ">12:30</li>" in choices
+    (tmp_path / "cards" / "bad" / "cards.yaml").write_text("cards:\n" + GOOD_CARD.replace("question: Fine.", "question: Items #1 and #2 differ"))
+    result = CliRunner().invoke(main, ["check", "cards", "--no-math-check"])
+    assert result.exit_code == 1
+    shown = str(Path("cards") / "bad" / "cards.yaml")
+    assert lines_of(result) == [f"{shown}:5: question: YAML reads the end of this line, '#1 and #2 differ', as a comment and "
+                                "drops it from the text: put the text in quotes or a block scalar (key: | and the text on the "
+                                "next lines); a real comment goes on a line of its own"]

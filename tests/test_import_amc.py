@@ -91,7 +91,9 @@ EXPECTED = {
 def test_amc_samples_import_with_every_answer(tmp_path: Path, name: str) -> None:
     deck_dir = import_deck(AMC / name, tmp_path / "deck")
     assert answers(deck_dir) == EXPECTED[name]
-    assert import_amc(AMC / name).warnings == ()
+    warnings = import_amc(AMC / name).warnings
+    # scoring.tex gives partial credit to some wrong choices: reported, since a card cannot say so.
+    assert all("points that contradict its mark" in w.message for w in warnings) and (bool(warnings) == (name == "scoring.tex"))
 
 
 def test_amc_samples_keep_the_exam_order_and_question_text(tmp_path: Path) -> None:
@@ -421,8 +423,12 @@ def test_reimport_keeps_edits_adds_new_questions_and_reports_upstream_changes(tm
     assert sorted(answers(out)) == ["cameroon", "marignan", "marignanx", "nantes", "nile", "paris", "water"]
     assert json.loads((out / BASELINE_FILE).read_text())["cards"]["cameroon"]["question"] == "What is the capital of Cameroon?\n"
 
-    again = run_import(v2, out)  # nothing new: reported once, then quiet
-    assert again.stdout.splitlines()[0] == f"{out}: 0 added, 6 kept as they are (0 changed upstream), 1 no longer in the exam"
+    again = run_import(v2, out)  # a change the editor has not taken is reported again
+    assert again.stdout.splitlines()[0] == f"{out}: 0 added, 6 kept as they are (1 changed upstream), 1 no longer in the exam"
+    # The editor takes it: then the import is quiet.
+    geography.write_text(geography.read_text().replace("Which is the capital city of Cameroon?", "What is the capital of Cameroon?"))
+    quiet = run_import(v2, out)
+    assert quiet.stdout.splitlines()[0] == f"{out}: 0 added, 6 kept as they are (0 changed upstream), 1 no longer in the exam"
 
 
 def test_reimport_into_a_hand_made_deck_keeps_every_card(tmp_path: Path) -> None:
@@ -1020,3 +1026,18 @@ def test_font_declarations_of_thai_exams_are_not_text() -> None:
     assert result.cards[0].question == "ข้อใดถูกต้อง ก"
     assert [c.text for c in result.cards[0].choices] == ["ก", "ข"]
     assert shown(result.warnings) == ["th.tex:4: warning: unknown declaration \\sarabun ignored (it starts a group)"]
+
+
+def test_points_that_contradict_a_choices_mark_are_reported_not_dropped() -> None:
+    source = ("\\begin{document}\n\\element{g}{\\begin{questionmult}{pick}\nWhich colours?\n\\begin{choices}\n"
+              "\\correctchoice{Red}\\scoring{b=1}\n\\wrongchoice{Blue}\\scoring{b=2,m=0}\n"
+              "\\wrongchoice{Green}\\scoring{m=-1}\n\\correctchoice{Black}\\scoring{0}\n\\end{choices}\n"
+              "\\end{questionmult}}\n\\end{document}\n")
+    result = parse_amc(source, "colours.tex")
+    assert shown(result.warnings) == [
+        "colours.tex:6: warning: \\scoring{b=2,m=0} gives choice B (wrong) points that contradict its mark, and a card "
+        "has no points: check which choices the exam rewards",
+        "colours.tex:8: warning: \\scoring{0} gives choice D (correct) points that contradict its mark, and a card "
+        "has no points: check which choices the exam rewards",
+    ]
+    assert [c.text for c in by_id(result)["pick"].choices] == ["Red", "Blue", "Green", "Black"]

@@ -419,3 +419,26 @@ def test_a_previous_release_with_other_note_types_is_named_in_a_warning(releases
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700172800")
     _, warnings = make_release(cards, tmp_path / "out3", figures_dir=figures_dir, math_check=False, previous=str(older))
     assert any("NOT updated" in w for w in warnings)
+
+
+def test_a_package_and_the_sources_it_was_built_from_have_no_differences(tmp_path, figures_dir):
+    """Figures (every variant), the deck folder's own images and unshipped (nullified) cards compare
+    equal between a package and its sources: a release's notes list only real changes."""
+    import shutil
+
+    from conftest import REPO
+    from examdeck.pipeline import BuildOptions, build
+
+    cards = tmp_path / "cards"
+    shutil.copytree(REPO / "cards", cards)
+    deck = cards / "cs433-2024"
+    (deck / "images").mkdir()
+    shutil.copy(figures_dir / "gelu-relu.phone-light.png", deck / "images" / "my plot.png")
+    text = (deck / "part2-truefalse.yaml").read_text()
+    image = "    explanation: |\n      ![my plot](images/my plot.png)\n\n"
+    (deck / "part2-truefalse.yaml").write_text(text.replace("    explanation: |\n", image, 1))
+    (built,), _ = build(cards, BuildOptions(out_dir=tmp_path / "out", figures_dir=figures_dir, math_check=False))
+    result = CliRunner().invoke(main, ["diff", str(built.path), str(cards), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert not any(report.get(k) for k in ("added", "changed", "moved", "retired", "removed", "type_changed", "status_changed")), report

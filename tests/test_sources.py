@@ -32,7 +32,7 @@ def parse_both(text: str, monkeypatch) -> tuple:
     for simple in (True, False):
         with monkeypatch.context() as patch:
             if not simple:
-                patch.setattr(sources, "_construct_simple", lambda node, loader: None)
+                patch.setattr(sources, "_construct_simple", lambda *args: None)
             problems: list[Problem] = []
             try:
                 parsed = sources.parse_text(text, "cards/x.yaml", problems)
@@ -42,7 +42,7 @@ def parse_both(text: str, monkeypatch) -> tuple:
             if parsed is None:
                 results.append((None, problems))
             else:
-                results.append((strict(parsed.data), parsed.lines, parsed.text_offsets, problems))
+                results.append((strict(parsed.data), parsed.lines, parsed.text_offsets, parsed.written, parsed.comments, problems))
     return tuple(results)
 
 
@@ -147,6 +147,23 @@ def test_a_yaml_escape_that_makes_a_control_character_is_located_and_explained(t
     found = problems_of(text)
     assert any(m.startswith(expected) for m in found), found
     assert all("single quotes" in m and "block scalar" in m for m in found)
+
+
+@pytest.mark.parametrize("escape", ["\\ ", "\\/"])
+def test_an_escape_that_silently_drops_a_backslash_is_refused(escape):
+    found = problems_of(f'cards:\n  - id: a\n    answer: "$a{escape}b$"\n')
+    assert len(found) == 1 and found[0].startswith("cards/x.yaml:3: answer: the backslash was read as a YAML escape")
+
+
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_numbers_are_kept_as_written_and_trailing_comments_noted(libyaml, monkeypatch):
+    if not libyaml:
+        monkeypatch.delattr(yaml, "CSafeLoader", raising=False)  # PyYAML's own loader (its nodes differ in style)
+    text = ("cards:\n  - id: a\n    choices:\n      - {text: 0.50, correct: true}\n      - {text: 010}\n"
+            "    question: Items #1 and #2 # a comment\n    type: mcq  # fine: not text\n    answer: 'in quotes # kept'\n")
+    parsed = sources.parse_text(text, "cards/x.yaml", [])
+    assert parsed.written == {("cards", 0, "choices", 0, "text"): "0.50", ("cards", 0, "choices", 1, "text"): "010"}
+    assert parsed.comments == {("cards", 0, "question"): "#1 and #2 # a comment", ("cards", 0, "type"): "# fine: not text"}
 
 
 def test_intended_escapes_and_single_quotes_pass():

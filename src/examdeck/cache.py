@@ -50,7 +50,7 @@ __all__ = ["CACHE_FILE", "BuildCache", "VerdictCache", "card_file_key", "card_ke
            "math_namespace", "open_cache"]
 
 CACHE_FILE = "examdeck-cache.sqlite3"
-FORMAT = 3
+FORMAT = 4
 _TABLES = ("sources", "files", "renders", "heads", "cards", "math")
 # Stale entries kept beyond twice the live ones before pruning (see _prune): few for the
 # per-file tables, whose entries are large (a whole file), many for the per-card ones.
@@ -404,6 +404,8 @@ def _encode_source(source: SourceFile) -> dict[str, Any]:
         "data": source.data,
         "lines": [[list(path), line] for path, line in source.lines.items()],
         "offsets": [[list(path), offset] for path, offset in source.text_offsets.items()],
+        "written": [[list(path), text] for path, text in source.written.items()],
+        "comments": [[list(path), text] for path, text in source.comments.items()],
     }
 
 
@@ -414,4 +416,6 @@ def _decode_source(raw: Any, shown: str) -> SourceFile:
     offsets = {tuple(p): n for p, n in raw["offsets"]}
     if not all(type(n) is int for n in lines.values()) or not all(type(n) is int for n in offsets.values()):
         raise TypeError("line numbers")
-    return SourceFile(shown, raw["data"], lines, offsets)
+    written = {tuple(p): str(t) for p, t in raw["written"]}
+    comments = {tuple(p): str(t) for p, t in raw["comments"]}
+    return SourceFile(shown, raw["data"], lines, offsets, written, comments)

@@ -77,7 +77,8 @@ class DeckDiff:
 
 
 def diff_snapshots(old: DeckSnapshot, new: DeckSnapshot) -> DeckDiff:
-    added = tuple(sorted(set(new.cards) - set(old.cards)))
+    # Drafts and nullified cards are not shipped: a package never has them, so they are not "added".
+    added = tuple(sorted(i for i in set(new.cards) - set(old.cards) if new.cards[i].status not in ("draft", "nullified")))
     gone = sorted(set(old.cards) - set(new.cards))
     # A draft in sources (not in a package) was never released: deleting it leaves students nothing.
     drafts_removed = tuple(i for i in gone if old.cards[i].status == "draft" and old.cards[i].sources is not None)

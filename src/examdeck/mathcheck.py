@@ -112,8 +112,9 @@ def width_problem(tex: str, display: bool, width_em: float, field: str, *, alone
         )
     if not display and not alone and shown > room / 2:
         return (
-            f"inline formula {name} is {shown:.0f} px wide on a {PHONE_VIEWPORT_PX} px phone, more than half a "
-            f"line of {field} ({room:.0f} px), and MathJax never breaks it: make it display math ($$...$$) or split it"
+            f"inline formula {name} is {shown:.0f} px wide on a {PHONE_VIEWPORT_PX} px phone, more than half "
+            f"({room / 2:.0f} px) of a line of {field} ({room:.0f} px), and MathJax never breaks it: make it display "
+            "math ($$...$$) or split it"
         )
     return None
 

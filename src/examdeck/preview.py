@@ -302,7 +302,7 @@ def inspect_preview(out_dir: Path, *, progress: Progress | None = None) -> dict[
     from .browser import BrowserError, launch
     from .phoneview import VIEWS, CardSide, inspect_sides, summarize
 
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()  # file URIs need absolute paths (the default --out is relative)
     sides = []
     for path in sorted((out_dir / "sides").glob("*/*.html")):
         card_id, _, side = path.stem.rpartition("-")

@@ -326,6 +326,10 @@ def _source(out: _Collector, path: KeyPath, raw: dict) -> SourceRef | None:
     return SourceRef(question, None if part is None else str(part), points)
 
 
+def _shorten(text: str, size: int = 40) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
 def _text_field(
     out: _Collector, path: KeyPath, raw: dict, key: str, *, required: bool, field: str | None = None
 ) -> TextField | None:
@@ -336,9 +340,17 @@ def _text_field(
             out.add(path, field, "missing required field")
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
+        # As written (`0.50`, `010`), not as YAML's number (`0.5`, `8`).
+        value = out.source.written.get(path + (key,), str(value))
     if not isinstance(value, str):
         out.add(path + (key,), field, f"must be text (got {_type_name(value)})")
+        return None
+    comment = out.source.comments.get(path + (key,))
+    if comment is not None:
+        out.add(path + (key,), field, (
+            f"YAML reads the end of this line, {_shorten(comment)!r}, as a comment and drops it from the text: put the "
+            "text in quotes or a block scalar (key: | and the text on the next lines); a real comment goes on a line of its own"
+        ))
         return None
     if required and not value.strip():
         out.add(path + (key,), field, "must not be empty")

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 _BANNER = re.compile(r'<div class="retired-banner"><strong>Retired in [^<]*:</strong> (.*?) This card is no longer', re.DOTALL)
 # notetypes.genanki_model: "examdeck multiple choice (v2)".
 _NOTETYPE_NAME = re.compile(r"^examdeck .* \(v(\d+)\)$")
-_MEDIA_NAME = re.compile(r'src="examdeck-([a-z0-9-]+?)-[0-9a-f]{16}\.\w+"')
+# assemble.figure_media: a figure variant's media file, back to the reference render.figure_src gives it.
+_MEDIA_NAME = re.compile(r'src="examdeck-([a-z0-9-]+?)-(desktop|phone)-(light|dark)-[0-9a-f]{16}\.\w+"')
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def from_checked(checked: CheckedDeck, label: str, *, cards_dir: Path | None = N
     deck = checked.deck
     cards = {}
     for card in deck.cards:
-        fields = dict(checked.rendered[card.id].fields)
+        fields = _with_image_media(checked, dict(checked.rendered[card.id].fields))
         fields.pop("Id")
         path = card.path
         if shown_as is not None and cards_dir is not None:
@@ -116,6 +117,25 @@ def from_checked(checked: CheckedDeck, label: str, *, cards_dir: Path | None = N
             source_texts(card, fields), path, card.line, card.retirement.reason if card.retirement else "",
         )
     return DeckSnapshot(deck.key, label, cards)
+
+
+def _with_image_media(checked: CheckedDeck, fields: dict[str, str]) -> dict[str, str]:
+    """`fields` with the deck folder's images under the media names a package gives them, so that a
+    package and its sources compare equal."""
+    if "examdeck-image:" not in "".join(fields.values()):
+        return fields
+    from . import images
+    from .fastmd import escape_html
+    from .render import IMAGE_SCHEME
+
+    for found in re.findall(r'src="(examdeck-image:[^"]*)"', "".join(fields.values())):
+        path = html.unescape(found)[len(IMAGE_SCHEME):]
+        try:
+            name = images.media_name(images.resolve(Path(checked.deck.path), path))
+        except Exception:  # noqa: BLE001 - a checked deck's images exist; if not, compare as written
+            continue
+        fields = {k: v.replace(f'src="{found}"', f'src="{escape_html(name)}"') for k, v in fields.items()}
+    return fields
 
 
 def source_texts(card: Card, fields: dict[str, str]) -> dict[str, str]:
@@ -158,7 +178,7 @@ def from_package(path: Path, deck_key: str | None) -> DeckSnapshot:
     versions: dict[str, set[int]] = {}
     for _, mid, flds, tags, did in rows:
         names = [f["name"] for f in models[str(mid)]["flds"]]
-        fields = {n: _MEDIA_NAME.sub(r'src="figure:\1"', v) for n, v in zip(names, flds.split("\x1f"))}
+        fields = {n: _MEDIA_NAME.sub(r'src="figure:\1/\2-\3"', v) for n, v in zip(names, flds.split("\x1f"))}
         tag_list = tags.split()
         key = next((t.split("::")[1] for t in tag_list if t.count("::") == 1 and t.startswith("exam::")), "")
         card_id = fields.pop("Id", "")

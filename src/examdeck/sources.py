@@ -34,6 +34,11 @@ class SourceFile:
     lines: dict[KeyPath, int] = field(default_factory=dict)
     # Block scalars (`|`, `>`) start their text on the line after the key.
     text_offsets: dict[KeyPath, int] = field(default_factory=dict)
+    # Plain scalars that YAML reads as numbers, as written (`0.50`, `010`, `12:30`): a text field
+    # takes them as written, never as Python's str() of the number (`0.5`, `8`, `750`).
+    written: dict[KeyPath, str] = field(default_factory=dict)
+    # A plain scalar followed by ` # ...` on its line: YAML drops that as a comment. Text fields refuse it.
+    comments: dict[KeyPath, str] = field(default_factory=dict)
 
     def line(self, key_path: KeyPath) -> int:
         """The line of a value, or of its nearest located parent."""
@@ -173,7 +178,7 @@ def _parse_with(
         node = loader.get_single_node()
         if node is None:
             return SourceFile(shown, None, {(): 1})
-        simple = _construct_simple(node, loader) if simple_first else None
+        simple = _construct_simple(node, loader, text) if simple_first else None
         if simple is not None:
             return SourceFile(shown, *simple)
         data = loader.construct_document(node)
@@ -191,8 +196,9 @@ def _parse_with(
         loader.dispose()
     lines: dict[KeyPath, int] = {}
     text_offsets: dict[KeyPath, int] = {}
-    _record_lines(node, (), lines, text_offsets, shown, problems, set(), text)
-    return SourceFile(shown, data, lines, text_offsets)
+    scalars = _Scalars()
+    _record_lines(node, (), lines, text_offsets, shown, problems, set(), text, scalars)
+    return SourceFile(shown, data, lines, text_offsets, scalars.written, scalars.comments)
 
 
 _QUOTE_ADVICE = ("write this text in single quotes ('...') or as a block scalar (key: | and the text indented on the "
@@ -250,6 +256,8 @@ _CONTROL_ESCAPES = {
     "n": "a line break", "v": "a vertical tab", "f": "a form feed", "r": "a carriage return", "e": "an escape character",
     "N": "a next-line character", "_": "a no-break space", "L": "a line separator", "P": "a paragraph separator",
 }
+# Escapes that give a printable character, silently losing the backslash TeX needed (`"$a\ b$"`).
+_PRINTABLE_ESCAPES = {" ": "a plain space", "/": "a plain slash"}
 _ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.DOTALL)
 _WORD_AFTER = re.compile(r"\\[A-Za-z]+")
 
@@ -259,7 +267,7 @@ def _escape_problem(node: yaml.Node, text: str) -> tuple[int, str] | None:
     raw = text[node.start_mark.index : node.end_mark.index]
     for match in _ESCAPE.finditer(raw):
         code = match.group(1)
-        what = _CONTROL_ESCAPES.get(code)
+        what = _CONTROL_ESCAPES.get(code) or _PRINTABLE_ESCAPES.get(code)
         if what is None and code[0] in "xuU" and len(code) > 1:
             value = int(code[1:], 16)
             if value < 0x20 or 0x7F <= value < 0xA0:
@@ -298,7 +306,37 @@ class _NotSimple(Exception):
     """The document needs PyYAML's full constructor (or has a problem to report)."""
 
 
-def _construct_simple(node: yaml.Node, loader: Any) -> tuple[Any, dict[KeyPath, int], dict[KeyPath, int]] | None:
+class _Scalars:
+    """What a walk notes about plain scalars, for ``SourceFile.written`` and ``SourceFile.comments``."""
+
+    def __init__(self) -> None:
+        self.written: dict[KeyPath, str] = {}
+        self.comments: dict[KeyPath, str] = {}
+
+    def note(self, node: yaml.Node, key_path: KeyPath, text: str) -> None:
+        if node.style or not text:  # None (PyYAML) or "" (libyaml) for a plain scalar
+            return  # quoted and block scalars keep their text whole
+        if node.tag in (_TAG + "int", _TAG + "float"):
+            self.written[key_path] = node.value
+        end = node.end_mark.index
+        line_end = text.find("\n", end)
+        rest = text[end : len(text) if line_end < 0 else line_end].strip()
+        if rest.startswith("#"):
+            self.comments[key_path] = rest
+
+
+def _suspicious_escape(node: yaml.Node, text: str) -> bool:
+    """A double-quoted scalar with an escape other than `\\` and `\"` (and a line continuation)."""
+    if node.style != '"' or not text:
+        return False
+    raw = text[node.start_mark.index : node.end_mark.index]
+    return "\\" in raw and any(m.group(1) not in ("\\", '"', "\n") for m in _ESCAPE.finditer(raw))
+
+
+_Simple = tuple[Any, dict[KeyPath, int], dict[KeyPath, int], dict[KeyPath, str], dict[KeyPath, str]]
+
+
+def _construct_simple(node: yaml.Node, loader: Any, text: str = "") -> _Simple | None:
     """What ``loader.construct_document(node)`` and ``_record_lines`` give, in one walk, for the
     documents card files are: mappings with string keys, sequences, and strings, numbers, booleans
     and nulls, each node once. None for anything else (aliases, merge keys, other tags, other keys,
@@ -309,16 +347,17 @@ def _construct_simple(node: yaml.Node, loader: Any) -> tuple[Any, dict[KeyPath, 
     line numbers are recorded; this is a third of the time of a cold build's parsing."""
     lines: dict[KeyPath, int] = {}
     text_offsets: dict[KeyPath, int] = {}
+    scalars = _Scalars()
     try:
-        data = _build_simple(node, (), lines, text_offsets, loader, set())
+        data = _build_simple(node, (), lines, text_offsets, loader, set(), text, scalars)
     except Exception:  # noqa: BLE001 - whatever it is, the full path decides what to report
         return None
-    return data, lines, text_offsets
+    return data, lines, text_offsets, scalars.written, scalars.comments
 
 
 def _build_simple(
     node: yaml.Node, key_path: KeyPath, lines: dict[KeyPath, int], text_offsets: dict[KeyPath, int], loader: Any,
-    visited: set[int],
+    visited: set[int], text: str, scalars: _Scalars,
 ) -> Any:
     # Records lines exactly as _record_lines does, and builds the data as SafeConstructor does.
     lines[key_path] = node.start_mark.line + 1
@@ -329,8 +368,9 @@ def _build_simple(
     if kind == "scalar":
         if node.style in ("|", ">"):
             text_offsets[key_path] = 1
-        elif node.style == '"' and not node.value.isprintable():
-            raise _NotSimple  # an escape may have made a control character: the full path reports it
+        elif node.style == '"' and (not node.value.isprintable() or _suspicious_escape(node, text)):
+            raise _NotSimple  # an escape may have changed the text: the full path reports it
+        scalars.note(node, key_path, text)
         if tag == _TAG + "str":
             return node.value  # SafeConstructor.construct_yaml_str
         if tag in _PLAIN_SCALAR_TAGS:
@@ -340,7 +380,7 @@ def _build_simple(
         raise _NotSimple
     if kind == "sequence" and tag == _TAG + "seq":
         return [
-            _build_simple(item, key_path + (index,), lines, text_offsets, loader, visited)
+            _build_simple(item, key_path + (index,), lines, text_offsets, loader, visited, text, scalars)
             for index, item in enumerate(node.value)
         ]
     if kind == "mapping" and tag == _TAG + "map":
@@ -349,7 +389,7 @@ def _build_simple(
             if key_node.id != "scalar" or key_node.tag != _TAG + "str" or key_node.value in data:
                 raise _NotSimple
             key = key_node.value
-            data[key] = _build_simple(value_node, key_path + (key,), lines, text_offsets, loader, visited)
+            data[key] = _build_simple(value_node, key_path + (key,), lines, text_offsets, loader, visited, text, scalars)
             lines[key_path + (key,)] = key_node.start_mark.line + 1
         return data
     raise _NotSimple
@@ -364,21 +404,24 @@ def _record_lines(
     problems: list[Problem],
     visited: set[int],
     text: str = "",
+    scalars: _Scalars | None = None,
 ) -> None:
     lines[key_path] = node.start_mark.line + 1
     if id(node) in visited:  # an alias seen before (possibly a cycle): its lines are recorded
         return
     visited.add(id(node))
     # Node kinds by their `id` ("scalar", "sequence", "mapping"): no yaml import needed here.
+    if node.id == "scalar" and scalars is not None:
+        scalars.note(node, key_path, text)
     if node.id == "scalar" and node.style in ("|", ">"):
         text_offsets[key_path] = 1
-    elif node.id == "scalar" and node.style == '"' and not node.value.isprintable() and text:
+    elif node.id == "scalar" and node.style == '"' and text and (not node.value.isprintable() or _suspicious_escape(node, text)):
         found = _escape_problem(node, text)
         if found is not None:
             problems.append(Problem(shown, found[0], field_name(key_path), found[1]))
     elif node.id == "sequence":
         for index, item in enumerate(node.value):
-            _record_lines(item, key_path + (index,), lines, text_offsets, shown, problems, visited, text)
+            _record_lines(item, key_path + (index,), lines, text_offsets, shown, problems, visited, text, scalars)
     elif node.id == "mapping":
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -388,7 +431,7 @@ def _record_lines(
             if key in seen:
                 problems.append(Problem(shown, key_node.start_mark.line + 1, key, "duplicate key"))
             seen.add(key)
-            _record_lines(value_node, key_path + (key,), lines, text_offsets, shown, problems, visited, text)
+            _record_lines(value_node, key_path + (key,), lines, text_offsets, shown, problems, visited, text, scalars)
             lines[key_path + (key,)] = key_node.start_mark.line + 1
 
 

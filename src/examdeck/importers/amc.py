@@ -426,7 +426,8 @@ def parse_question(
 
 
 def parse_choices(doc: TexDocument, ctx: Context, start: int, end: int) -> list[AmcChoice]:
-    """`\\correctchoice{...}` / `\\wrongchoice{...}` in a choices body; `\\scoring` and layout ignored."""
+    """`\\correctchoice{...}` / `\\wrongchoice{...}` in a choices body; layout ignored, a choice's own
+    `\\scoring` reported (a card has no points)."""
     text = doc.text
     options = read_optional(text, start, end)  # e.g. [o]: keep the order (we always do)
     i = options[2] if options and text[start:options[0] - 1].strip() == "" else start
@@ -449,9 +450,29 @@ def parse_choices(doc: TexDocument, ctx: Context, start: int, end: int) -> list[
         if name not in SCORING:
             choice = latex_to_markdown(text, group[0], group[1], ctx, doc.line)
             choices.append(AmcChoice(choice, name in CORRECT, doc.line(token.start()), pin_last))
+        elif choices and _scoring_contradicts(text[group[0]:group[1]], choices[-1].correct):
+            # A "wrong" choice the exam rewards (or a correct one it does not): a card has no points, and
+            # its correct/wrong mark may not be what the exam means. Never dropped without a word.
+            ctx.warn(doc.line(token.start()), f"\\{name}{{{text[group[0]:group[1]]}}} gives choice "
+                     f"{chr(ord('A') + len(choices) - 1)} ({'correct' if choices[-1].correct else 'wrong'}) points "
+                     "that contradict its mark, and a card has no points: check which choices the exam rewards")
         i = group[2]
     _warn_stray(doc, ctx, i, end)
     return choices
+
+
+def _scoring_contradicts(scoring: str, correct: bool) -> bool:
+    """Whether a choice's own AMC scoring (`10`, `b=2`, `b=0,m=-1`) rewards a wrong choice with more
+    than 0 points, or gives a correct one 0 or less. The points for ticking it are the bare number or `b`."""
+    values = dict(part.split("=", 1) if "=" in part else ("", part) for part in scoring.replace(" ", "").split(","))
+    ticked = values.get("", values.get("b"))
+    try:
+        points = float(ticked) if ticked is not None else None
+    except ValueError:
+        return False  # a formula of AMC's own (e.g. with variables): not ours to judge
+    if points is None:
+        return False
+    return points > 0 if not correct else points <= 0
 
 
 def _warn_stray(doc: TexDocument, ctx: Context, start: int, end: int) -> None:

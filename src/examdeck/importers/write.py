@@ -166,6 +166,7 @@ def write_deck(cards: Iterable[ImportedCard], deck_meta: DeckMeta, out_dir: Path
     _check_unique(cards)
     existing = read_existing(out_dir, deck_meta.key)
     baseline = _read_baseline(out_dir)
+    pending_before = _read_pending(out_dir)
     files: dict[str, str] = {}
     imported = {c.id: c.to_data() for c in cards}
     added = [c for c in cards if c.id not in existing.cards]
@@ -176,7 +177,12 @@ def write_deck(cards: Iterable[ImportedCard], deck_meta: DeckMeta, out_dir: Path
             continue
         kept.append(card.id)
         if card.id in baseline:
-            fields = _changed_fields(baseline[card.id], imported[card.id])
+            # Changed since the last import, or reported before and still not in the folder: a change
+            # the editor has not taken is reported on every import, not only the first.
+            since = _changed_fields(baseline[card.id], imported[card.id])
+            still = [f for f in pending_before.get(card.id, ())
+                     if _normalized(existing.cards[card.id].get(f)) != _normalized(imported[card.id].get(f))]
+            fields = tuple(dict.fromkeys([*since, *still]))
             if fields:
                 changed.append((card.id, fields))
     untracked = [i for i in kept if i not in baseline]
@@ -184,8 +190,10 @@ def write_deck(cards: Iterable[ImportedCard], deck_meta: DeckMeta, out_dir: Path
     topics_added = _plan_deck_file(deck_meta, added, existing, files)
     _plan_card_files(added, existing, files, out_dir)
     baseline.update(imported)
-    files[BASELINE_FILE] = json.dumps({"version": 1, "cards": baseline}, indent=2, sort_keys=True,
-                                      ensure_ascii=False) + "\n"
+    record: dict[str, Any] = {"version": 1, "cards": baseline}
+    if changed:
+        record["pending"] = {card_id: list(fields) for card_id, fields in changed}
+    files[BASELINE_FILE] = json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     binary: dict[str, bytes] = {}
     images_kept = []
     for name, data in images:
@@ -269,6 +277,18 @@ def _normalized(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _normalized(v) for k, v in value.items()}
     return value
+
+
+def _read_pending(out_dir: Path) -> dict[str, list[str]]:
+    """The upstream changes the last import reported (card id -> fields), from the record."""
+    try:
+        data = json.loads((out_dir / BASELINE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    pending = data.get("pending") if isinstance(data, dict) else None
+    if not isinstance(pending, dict):
+        return {}
+    return {k: [f for f in v if isinstance(f, str)] for k, v in pending.items() if isinstance(v, list)}
 
 
 def _read_baseline(out_dir: Path) -> dict[str, dict[str, Any]]:
