@@ -194,3 +194,15 @@ def test_numbers_reach_the_card_as_written_and_a_comment_in_text_is_refused(tmp_
     assert lines_of(result) == [f"{shown}:5: question: YAML reads the end of this line, '#1 and #2 differ', as a comment and "
                                 "drops it from the text: put the text in quotes or a block scalar (key: | and the text on the "
                                 "next lines); a real comment goes on a line of its own"]
+
+
+def test_unknown_keys_suggest_the_likely_cause(tmp_path):
+    cards = ("cards:\n  - id: z\n    type: mcq\n    topics: [losses]\n    question: Which?\n    answr: x\n    choices:\n"
+             "      - {text: $f(a, b)$, correct: true}\n      - {text: no, correct: false}\n")
+    result, shown = run_check(tmp_path, cards)
+    assert result.exit_code == 1
+    found = lines_of(result)
+    assert any(line.startswith(f"{shown}:6: answr: unknown key") and line.endswith("did you mean 'answer'?") for line in found)
+    assert any(line.startswith(f"{shown}:8: choices[A].b)$: unknown key") and "put that text in quotes" in line for line in found)
+    assert any(line.startswith(f"{shown}:9: choices[B].text: must be text (got true/false): YAML reads an unquoted yes/no")
+               for line in found)

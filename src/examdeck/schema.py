@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any, NamedTuple
@@ -343,7 +344,8 @@ def _text_field(
         # As written (`0.50`, `010`), not as YAML's number (`0.5`, `8`).
         value = out.source.written.get(path + (key,), str(value))
     if not isinstance(value, str):
-        out.add(path + (key,), field, f"must be text (got {_type_name(value)})")
+        hint = ": YAML reads an unquoted yes/no/true/false/on/off as true/false, so quote the text" if isinstance(value, bool) else ""
+        out.add(path + (key,), field, f"must be text (got {_type_name(value)}){hint}")
         return None
     comment = out.source.comments.get(path + (key,))
     if comment is not None:
@@ -403,7 +405,14 @@ def _unknown_keys(out: _Collector, path: KeyPath, raw: dict, allowed: set[str], 
     for key in raw:
         if key not in allowed:
             name = key if isinstance(key, str) else repr(key)
-            out.add(path + (key,), f"{prefix}{name}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+            message = f"unknown key (allowed: {', '.join(sorted(allowed))})"
+            close = difflib.get_close_matches(name, sorted(allowed), n=1)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+            elif any(c in name for c in "$\\()[] "):
+                # `{text: $f(a, b)$, correct: true}`: the comma ended the text inside { ... }.
+                message += "; it looks like the rest of a text that a ',' cut short inside { ... }: put that text in quotes"
+            out.add(path + (key,), f"{prefix}{name}", message)
 
 
 def _type_name(value: Any) -> str:
