@@ -57,6 +57,12 @@ def notes_by_id(col):
     return {col.get_note(n)["Id"]: col.get_note(n) for n in col.find_notes("")}
 
 
+def test_release_notes_count_the_retired_notes_too(releases):
+    _, r2, _ = releases
+    notes = r2.notes_path.read_text()
+    assert "(6 notes: 0 multiple choice, 5 true/false, 0 open, and 1 retired (notes without cards))" in notes
+
+
 def test_release_names_package_and_describes_the_deck(releases):
     r1, r2, _ = releases
     assert r1.package.path.name == "sem-r1.apkg" and r2.package.path.name == "sem-r2.apkg"

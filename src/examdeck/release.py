@@ -75,11 +75,13 @@ def release_description(deck: Deck, cards: list[Card]) -> str:
 def release_notes(deck: Deck, cards: list[Card], package: BuiltPackage, changes: str | None, compared: str) -> str:
     """The release notes (Markdown): package, card counts, which release it is compared with, and the diff."""
     counts = Counter(c.type for c in cards if c.status != "retired")
+    retired = sum(c.status == "retired" for c in cards)
+    also = f", and {retired} retired (notes without cards)" if retired else ""
     lines = [
         f"# {deck.title} {deck.version}",
         "",
-        f"Package: `{package.path.name}` ({package.note_count} notes; "
-        f"{counts['mcq']} multiple choice, {counts['truefalse']} true/false, {counts['open']} open).",
+        f"Package: `{package.path.name}` ({package.note_count} notes: "
+        f"{counts['mcq']} multiple choice, {counts['truefalse']} true/false, {counts['open']} open{also}).",
         "",
         compared,
         "",
