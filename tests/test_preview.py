@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from examdeck.browser import HEADLESS_FLAGS
 from examdeck.errors import UsageError
 from examdeck.mathcheck import RUNNER_DIR_ENV
 from examdeck.model import Deck
@@ -238,15 +239,7 @@ def _chromium(tmp_path: Path, url: str, *extra: str) -> subprocess.CompletedProc
     assert CHROMIUM is not None
     command = [
         CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
+        *HEADLESS_FLAGS,
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
         "--virtual-time-budget=15000",
         *extra,

@@ -23,7 +23,7 @@ from typing import Any
 __all__ = ["Browser", "BrowserError", "Page", "find_chromium", "launch"]
 
 # Flags for a headless browser that talks to nobody (also safe as root in a container).
-CHROMIUM_FLAGS = (
+HEADLESS_FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -33,9 +33,9 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--hide-scrollbars",
-    "--allow-file-access-from-files",
-    "--remote-debugging-pipe",
 )
+# ... driven through the DevTools pipe, reading the preview's local files.
+CHROMIUM_FLAGS = (*HEADLESS_FLAGS, "--allow-file-access-from-files", "--remote-debugging-pipe")
 
 
 class BrowserError(RuntimeError):
